@@ -1,0 +1,78 @@
+// Container cgroups: host layout detection (pure v2 / hybrid / v1), creation, placement, removal.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hull/fd.hpp"
+#include "oci/config.hpp"
+
+namespace hull::cgroups {
+
+enum class Mode { Unified, Hybrid, Legacy };
+
+struct Hierarchy {
+    std::string mount_point;               // "/sys/fs/cgroup/memory"
+    std::vector<std::string> controllers;  // {"memory"}, {"cpu","cpuacct"}, {"name=systemd"}
+};
+
+struct Layout {
+    Mode mode = Mode::Legacy;
+    std::string unified_mount;     // cgroup2 mount point, "" when there is none
+    std::vector<Hierarchy> v1;     // every mounted v1 hierarchy (controllers and named ones)
+};
+
+// Reads /proc/self/mountinfo (first mount of each hierarchy wins).
+Layout detect();
+// The same from the text of a mountinfo file (unit-testable).
+Layout detect_from_mountinfo(std::string_view mountinfo);
+
+// The cgroup path a container gets when linux.cgroupsPath is absent or relative.
+// Validates: no "..", no empty components beyond the leading "/", bounded length.
+std::string resolve_path(const std::optional<std::string>& cgroups_path, const std::string& container_id);
+
+// A container's cgroup in every hierarchy of the layout. Move-only RAII: the destructor removes
+// the directories this object created unless release() was called.
+class Cgroup {
+public:
+    // Creates (mkdir -p) `path` (absolute, from resolve_path) in the unified tree and in every v1
+    // hierarchy, remembering which directories it created. Throws hull::Error naming the path.
+    static Cgroup create(const Layout& layout, const std::string& path);
+    // Refers to an existing container cgroup (delete, kill --all, pause...); creates nothing.
+    static Cgroup attach(const Layout& layout, const std::string& path);
+
+    Cgroup(Cgroup&&) noexcept;
+    Cgroup& operator=(Cgroup&&) noexcept;
+    ~Cgroup();
+
+    // O_DIRECTORY fd of the unified (cgroup2) directory, for clone3(CLONE_INTO_CGROUP); -1 when
+    // the host has no cgroup2 tree.
+    int unified_fd() const noexcept;
+    // Writes pid into cgroup.procs of each v1 hierarchy (and of the unified tree when
+    // `include_unified`, i.e. when the process was not cloned into it).
+    void add_process(pid_t pid, bool include_unified) const;
+    // Pids currently in the cgroup (unified tree if any, else the first v1 hierarchy).
+    std::vector<pid_t> pids() const;
+    // Whether the container is frozen (cgroup.freeze / freezer.state).
+    bool frozen() const;
+    // Kills every remaining process and removes the directories, retrying EBUSY for a bounded
+    // time, then removes the parent directories hull created when they are empty.
+    void destroy();
+    // Keep the directories (the container now owns them).
+    void release() noexcept;
+
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    Cgroup() = default;
+    Layout layout_;
+    std::string path_;
+    UniqueFd unified_fd_;
+    std::vector<std::string> created_dirs_;  // absolute directories this object made, deepest last
+    bool released_ = false;
+};
+
+}  // namespace hull::cgroups

@@ -1,0 +1,30 @@
+// The container process's identity: rlimits, user and groups, capabilities, no_new_privs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oci/config.hpp"
+
+namespace hull::process {
+
+// Maps "CAP_SYS_ADMIN" to its number; throws hull::Error for an unknown name
+// ("process.capabilities.bounding: unknown capability \"CAP_FOO\"").
+int capability_from_name(const std::string& name, const std::string& field);
+// Every capability this kernel knows, as "CAP_..." names.
+std::vector<std::string> known_capabilities();
+
+// setrlimit for each entry; a value above the current hard limit without CAP_SYS_RESOURCE is an
+// error naming the rlimit and the errno text.
+void apply_rlimits(const std::vector<oci::POSIXRlimit>& rlimits);
+
+// Drops everything not in the bounding set, switches to user.uid/gid/additionalGids while keeping
+// the permitted capabilities (PR_SET_KEEPCAPS), applies umask, then sets effective/permitted/
+// ambient. Inheritable capabilities are never granted beyond what ambient needs (CVE-2022-29162).
+// Without process.capabilities every capability is dropped.
+void switch_user_and_capabilities(const oci::Process& process);
+
+void set_no_new_privileges();
+
+}  // namespace hull::process

@@ -1,0 +1,35 @@
+// The container's root filesystem: mounts, devices, pivot_root, masked and read-only paths.
+// Runs in the container init process, inside its own mount namespace. The rootfs is
+// attacker-controlled: every path inside it is resolved fd-relative without following
+// symlinks out of it.
+#pragma once
+
+#include <string>
+
+#include "hull/cgroups.hpp"
+#include "oci/config.hpp"
+
+namespace hull::rootfs {
+
+struct Context {
+    const oci::Spec* spec = nullptr;
+    std::string rootfs;           // absolute, canonical host path of root.path
+    std::string bundle;           // absolute bundle directory (relative bind sources resolve here)
+    bool user_namespace = false;  // mknod is not allowed: devices are bind-mounted from the host
+    bool cgroup_namespace = false;
+    const cgroups::Layout* cgroup_layout = nullptr;
+    std::string cgroup_path;      // the container's cgroup path, for cgroup mounts without cgroupns
+    bool no_pivot = false;        // --no-pivot: MS_MOVE + chroot instead of pivot_root
+    std::string console_path;     // pty slave path to bind on /dev/console when terminal is true
+};
+
+// Before the createContainer hooks: sets mount propagation (rootfsPropagation, default rslave on
+// "/"), bind-mounts the rootfs on itself, performs every config mount in order with its options,
+// creates the default devices, linux.devices and the /dev symlinks.
+void prepare(const Context& ctx);
+
+// After the createContainer hooks: pivot_root (or MS_MOVE + chroot), then maskedPaths,
+// readonlyPaths, root.readonly and the rootfsPropagation of the new root. cwd is "/" afterwards.
+void enter(const Context& ctx);
+
+}  // namespace hull::rootfs
