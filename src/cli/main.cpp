@@ -1,1 +1,72 @@
-int main() { return 0; }
+#include <unistd.h>
+
+#include <exception>
+#include <iostream>
+
+#include "cli.hpp"
+#include "hull/state_store.hpp"
+#include "hull_build_config.h"
+
+namespace {
+
+std::string version_text() {
+    return std::string("hull version ") + HULL_VERSION + "\ncommit: " + HULL_COMMIT + "\nspec: " + HULL_SPEC_VERSION;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace hull::cli;
+    CLI::App app{"hull - an OCI container runtime"};
+    app.name("hull");
+    app.require_subcommand(1);
+    Globals globals;
+    globals.root = hull::default_state_root();
+    app.add_option("--root", globals.root, "root directory for storage of container state")->capture_default_str();
+    app.add_option("--log", globals.log_path, "log file (default: stderr)");
+    app.add_option("--log-format", globals.log_format, "log format: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    app.add_flag("--debug", globals.debug, "enable debug logging");
+    app.add_flag("--systemd-cgroup", globals.systemd_cgroup, "manage cgroups with systemd (slice:prefix:name paths)");
+    app.add_option("--rootless", globals.rootless, "ignored; accepted for runc compatibility");
+    app.set_version_flag("-v,--version", version_text());
+
+    Action action;
+    add_create(app, globals, action);
+    add_start(app, globals, action);
+    add_state(app, globals, action);
+    add_kill(app, globals, action);
+    add_delete(app, globals, action);
+    add_run(app, globals, action);
+    add_list(app, globals, action);
+    add_spec(app, globals, action);
+    add_features(app, globals, action);
+    add_exec(app, globals, action);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        if (globals.preserve_fds) hull::check_preserved_fds(*globals.preserve_fds);
+    } catch (const std::exception& e) {
+        std::cerr << "hull: " << e.what() << "\n";
+        return 1;
+    }
+    try {
+        hull::log::init({globals.log_path,
+                         globals.log_format == "json" ? hull::log::Format::Json : hull::log::Format::Text,
+                         globals.debug});
+    } catch (const std::exception& e) {
+        std::cerr << "hull: --log " << globals.log_path << ": " << e.what() << "\n";
+        return 1;
+    }
+    try {
+        return action();
+    } catch (const std::exception& e) {
+        hull::log::error(e.what());
+        return 1;
+    }
+}

@@ -1,1 +1,114 @@
+#include "hull/log.hpp"
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace hull::log {
+namespace {
+
+std::string rfc3339(std::chrono::system_clock::time_point when) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+const char* level_name(spdlog::level::level_enum level) {
+    switch (level) {
+        case spdlog::level::trace:
+        case spdlog::level::debug: return "debug";
+        case spdlog::level::info: return "info";
+        case spdlog::level::warn: return "warning";
+        case spdlog::level::err: return "error";
+        default: return "fatal";
+    }
+}
+
+// logrus-style lines, the shape runc writes: JSON objects or key=value text.
+class RuncFormatter final : public spdlog::formatter {
+public:
+    explicit RuncFormatter(Format format) : format_(format) {}
+
+    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+        const std::string message(msg.payload.data(), msg.payload.size());
+        std::string line;
+        if (format_ == Format::Json) {
+            const nlohmann::ordered_json entry = {
+                {"level", level_name(msg.level)}, {"msg", message}, {"time", rfc3339(msg.time)}};
+            line = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        } else {
+            line = "time=\"" + rfc3339(msg.time) + "\" level=" + level_name(msg.level) +
+                   " msg=" + nlohmann::json(message).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace);
+        }
+        line += '\n';
+        dest.append(line.data(), line.data() + line.size());
+    }
+
+    std::unique_ptr<spdlog::formatter> clone() const override {
+        return std::make_unique<RuncFormatter>(format_);
+    }
+
+private:
+    Format format_;
+};
+
+struct LoggerState {
+    std::shared_ptr<spdlog::logger> file;  // null without --log
+    bool debug = false;
+};
+
+LoggerState& state() {
+    static LoggerState instance;
+    return instance;
+}
+
+void write(spdlog::level::level_enum level, const std::string& message) {
+    auto& s = state();
+    if (s.file) {
+        s.file->log(level, message);
+        return;
+    }
+    if (level == spdlog::level::err) return;  // errors reach stderr through error()
+    std::fprintf(stderr, "%s: %s\n", level_name(level), message.c_str());
+}
+
+}  // namespace
+
+void init(const Options& options) {
+    auto& s = state();
+    s.debug = options.debug;
+    if (options.path.empty()) return;
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(options.path, false);
+    s.file = std::make_shared<spdlog::logger>("hull", std::move(sink));
+    s.file->set_formatter(std::make_unique<RuncFormatter>(options.format));
+    s.file->set_level(options.debug ? spdlog::level::debug : spdlog::level::info);
+    s.file->flush_on(spdlog::level::trace);
+}
+
+bool debug_enabled() { return state().debug; }
+
+void debug(const std::string& message) {
+    if (state().debug) write(spdlog::level::debug, message);
+}
+
+void info(const std::string& message) {
+    if (state().debug) write(spdlog::level::info, message);
+}
+
+void warn(const std::string& message) { write(spdlog::level::warn, message); }
+
+void error(const std::string& message) {
+    write(spdlog::level::err, message);
+    std::fprintf(stderr, "hull: %s\n", message.c_str());
+}
+
+}  // namespace hull::log

@@ -1,1 +1,106 @@
+#include "hull/syscall.hpp"
 
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "hull/error.hpp"
+
+namespace hull::sys {
+
+pid_t clone3(uint64_t flags, int cgroup_fd) {
+    clone_args args{};
+    args.flags = flags;
+    args.exit_signal = SIGCHLD;
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    }
+    const long pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0) throw_errno("clone3");
+    return static_cast<pid_t>(pid);
+}
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+int pidfd_send_signal(int pidfd, int sig) {
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+namespace {
+
+std::string read_all(int fd, const std::string& what) {
+    std::string data;
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("read " + what);
+        }
+        if (n == 0) break;
+        data.append(buffer, static_cast<size_t>(n));
+    }
+    return data;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path) { return read_file_at(AT_FDCWD, path); }
+
+std::string read_file_at(int dirfd, const std::string& name) {
+    UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd) throw_errno("open " + name);
+    return read_all(fd.get(), name);
+}
+
+void write_file(const std::string& path, const std::string& data) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd) throw_errno("open " + path);
+    const ssize_t n = ::write(fd.get(), data.data(), data.size());
+    if (n < 0) throw_errno("write " + path);
+    if (static_cast<size_t>(n) != data.size()) throw Error("write " + path + ": short write");
+}
+
+namespace {
+
+// The fields of /proc/PID/stat after the ")" that ends the command name; empty when gone.
+std::string stat_fields(pid_t pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) return {};
+    char buffer[1024];
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer - 1);
+    if (n <= 0) return {};
+    std::string text(buffer, static_cast<size_t>(n));
+    const auto close_paren = text.rfind(')');
+    if (close_paren == std::string::npos || close_paren + 2 >= text.size()) return {};
+    return text.substr(close_paren + 2);
+}
+
+}  // namespace
+
+char process_state(pid_t pid) {
+    const std::string fields = stat_fields(pid);
+    return fields.empty() ? 0 : fields[0];
+}
+
+uint64_t process_start_time(pid_t pid) {
+    const std::string fields = stat_fields(pid);
+    if (fields.empty()) return 0;
+    // fields[0] is field 3 (state); starttime is field 22.
+    size_t pos = 0;
+    for (int field = 3; field < 22; ++field) {
+        pos = fields.find(' ', pos);
+        if (pos == std::string::npos) return 0;
+        ++pos;
+    }
+    return std::strtoull(fields.c_str() + pos, nullptr, 10);
+}
+
+}  // namespace hull::sys

@@ -1,1 +1,259 @@
+// `create`: validate the bundle, reserve the id, make the cgroup, clone the container process
+// into it and drive its setup until it waits on the exec fifo.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <ctime>
+
+#include "hull/cgroups.hpp"
+#include "hull/container.hpp"
+#include "hull/error.hpp"
+#include "hull/hooks.hpp"
+#include "hull/log.hpp"
+#include "hull/namespaces.hpp"
+#include "hull/process.hpp"
+#include "hull/seccomp.hpp"
+#include "hull/state_store.hpp"
+#include "hull/syscall.hpp"
+#include "hull/terminal.hpp"
+#include "init.hpp"
+#include "lifecycle_internal.hpp"
+#include "oci/error.hpp"
+#include "oci/state.hpp"
+#include "process_setup.hpp"
+#include "sync.hpp"
+
+namespace hull::container {
+
+namespace {
+
+std::string real_path(const std::string& path, const std::string& what) {
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved) == nullptr) throw_errno(what + " " + path);
+    return resolved;
+}
+
+std::string now_rfc3339() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[64];
+    const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(text + n, sizeof text - n, ".%09lldZ", static_cast<long long>(nanos));
+    return text;
+}
+
+// Capability names and the seccomp profile are checked before anything is created.
+void validate_for_linux(const oci::Spec& spec) {
+    if (!spec.process) throw Error("config.json: process: required to create a container");
+    if (!spec.root) throw Error("config.json: root: required to create a container");
+    validate_capability_names(*spec.process);
+    if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
+    bool has_mount_namespace = false;
+    if (spec.linux) {
+        for (const auto& entry : spec.linux->namespaces) has_mount_namespace |= entry.type == "mount";
+    }
+    if (!has_mount_namespace) throw Error("linux.namespaces: a mount namespace is required");
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+    const std::string temp = path + ".hull-tmp";
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) throw_errno("--pid-file: create " + temp);
+    const std::string text = std::to_string(pid);
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        throw_errno("--pid-file: write " + temp);
+    }
+    fd.reset();
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(temp.c_str());
+        throw_errno("--pid-file: rename to " + path, err);
+    }
+}
+
+// Kills and reaps the processes of a failed create.
+class ProcessGuard {
+public:
+    void track(pid_t pid, bool is_child) { processes_.push_back({pid, is_child}); }
+    void release() noexcept { processes_.clear(); }
+    ~ProcessGuard() {
+        for (const auto& [pid, is_child] : processes_) {
+            ::kill(pid, SIGKILL);
+            if (is_child) {
+                int status = 0;
+                while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+                }
+            }
+        }
+    }
+
+private:
+    std::vector<std::pair<pid_t, bool>> processes_;
+};
+
+// systemd socket activation: fds 3.. passed to us under LISTEN_FDS go on to the container, which
+// is told with LISTEN_FDS and LISTEN_PID=1 (it is pid 1 of its namespace, or becomes so).
+unsigned add_socket_activation_env(oci::Process& process) {
+    const char* listen_fds = std::getenv("LISTEN_FDS");
+    if (listen_fds == nullptr || *listen_fds == '\0') return 0;
+    char* end = nullptr;
+    const unsigned long count = std::strtoul(listen_fds, &end, 10);
+    if (*end != '\0' || count > 4096) throw Error("LISTEN_FDS=\"" + std::string(listen_fds) + "\": not a count of fds");
+    process.env.push_back("LISTEN_FDS=" + std::to_string(count));
+    process.env.push_back("LISTEN_PID=1");
+    return static_cast<unsigned>(count);
+}
+
+struct SocketPair {
+    UniqueFd runtime_end;
+    UniqueFd container_end;
+};
+
+SocketPair make_sync_sockets() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
+    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+}  // namespace
+
+pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options) {
+    const std::string bundle = real_path(options.bundle, "bundle");
+    oci::Spec spec = oci::load_config_file(bundle + "/config.json");
+    validate_for_linux(spec);
+    const unsigned activation_fds = add_socket_activation_env(*spec.process);
+    const std::string& root_path = spec.root->path;
+    const std::string rootfs = real_path(root_path.front() == '/' ? root_path : bundle + "/" + root_path, "root.path");
+    struct stat st {};
+    if (::stat(rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error("root.path " + rootfs + ": not a directory");
+
+    const ns::Plan namespaces = ns::plan(spec);
+    UniqueFd console_socket;
+    if (spec.process->terminal) {
+        if (options.console_socket.empty()) {
+            throw Error("process.terminal is true: --console-socket is required (or set terminal to false)");
+        }
+        console_socket = terminal::connect_console_socket(options.console_socket);
+    }
+    if (runtime.systemd_cgroup) {
+        throw Error("--systemd-cgroup: the systemd cgroup driver needs a running systemd (/run/systemd/system is " +
+                    std::string(::access("/run/systemd/system", F_OK) == 0 ? "present, but D-Bus scopes are not supported yet)"
+                                                                             : "missing)"));
+    }
+
+    const StateStore store(runtime.root);
+    ContainerDir dir = store.reserve(id);
+    const cgroups::Layout layout = cgroups::detect();
+    const std::string cgroup_path = cgroups::resolve_path(spec.linux->cgroupsPath, id);
+    cgroups::Cgroup cgroup = cgroups::Cgroup::create(layout, cgroup_path);
+    dir.make_exec_fifo();
+    UniqueFd state_dir(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!state_dir) throw_errno("open " + dir.path());
+    SocketPair sockets = make_sync_sockets();
+
+    InitContext ctx;
+    ctx.spec = &spec;
+    ctx.id = id;
+    ctx.bundle = bundle;
+    ctx.rootfs = rootfs;
+    ctx.namespaces = &namespaces;
+    ctx.created_by_clone = !namespaces.joins_any();
+    ctx.cgroup_layout = &layout;
+    ctx.cgroup_path = cgroup_path;
+    ctx.sync_fd = sockets.container_end.get();
+    ctx.state_dir_fd = state_dir.get();
+    ctx.console_socket_fd = console_socket.get();
+    ctx.preserve_fds = activation_fds + options.preserve_fds;
+    ctx.no_pivot = options.no_pivot;
+    ctx.no_new_keyring = options.no_new_keyring;
+
+    const uint64_t clone_flags =
+        ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
+    ProcessGuard guard;
+    const pid_t child = sys::clone3(clone_flags, cgroup.unified_fd());
+    if (child == 0) {
+        sockets.runtime_end.reset();
+        ::close(dir.fd());  // the lock belongs to the runtime
+        run_init(ctx);
+    }
+    guard.track(child, true);
+    sockets.container_end.reset();
+    const SyncChannel sync(sockets.runtime_end.get());
+
+    cgroup.add_process(child, false);
+    if (namespaces.has(CLONE_NEWUSER)) {
+        sync.expect(Message::UserNamespaceReady, "the user namespace");
+        ns::write_id_mappings(child, *spec.linux);
+        sync.send(Message::MappingsWritten);
+    }
+    pid_t pid = child;
+    if (!ctx.created_by_clone && (namespaces.has(CLONE_NEWPID) || namespaces.joined(CLONE_NEWPID) != nullptr)) {
+        pid = std::stoi(sync.expect(Message::InitPid, "the container process"));
+        guard.track(pid, false);
+        int status = 0;
+        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    sync.send(Message::Go, std::to_string(pid));
+
+    sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
+    if (spec.hooks) {
+        oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "creating");
+        const std::string json = oci::to_json(state).dump();
+        hooks::run_all(spec.hooks->prestart, "prestart", json);
+        hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
+    }
+    sync.send(Message::HooksDone);
+    sync.expect(Message::Ready, "the container process");
+
+    ContainerRecord record;
+    record.id = id;
+    record.pid = pid;
+    record.pid_start_time = sys::process_start_time(pid);
+    record.bundle = bundle;
+    record.rootfs = rootfs;
+    record.created = now_rfc3339();
+    record.cgroup_path = cgroup_path;
+    record.owner = ::geteuid();
+    record.config = oci::to_json(spec);
+    dir.save(record);
+    if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
+
+    dir.commit();
+    cgroup.release();
+    guard.release();
+    return pid;
+}
+
+}  // namespace hull::container
+
+namespace hull {
+
+void check_preserved_fds(unsigned preserve_fds) {
+    unsigned count = preserve_fds;
+    if (const char* listen_fds = std::getenv("LISTEN_FDS")) count += static_cast<unsigned>(std::strtoul(listen_fds, nullptr, 10));
+    for (unsigned i = 0; i < count; ++i) {
+        const int fd = 3 + static_cast<int>(i);
+        if (::fcntl(fd, F_GETFD) < 0) {
+            throw Error("--preserve-fds: fd " + std::to_string(fd) + " is not open (" + std::to_string(count) +
+                        " fds from 3 are passed on)");
+        }
+    }
+}
+
+void create_container(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options) {
+    container::create(runtime, id, options);
+}
+
+}  // namespace hull

@@ -1,1 +1,175 @@
+#include "init.hpp"
 
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+#include "hull/error.hpp"
+#include "hull/hooks.hpp"
+#include "hull/process.hpp"
+#include "hull/rootfs.hpp"
+#include "hull/seccomp.hpp"
+#include "hull/terminal.hpp"
+#include "oci/state.hpp"
+#include "process_setup.hpp"
+#include "sync.hpp"
+
+namespace hull::container {
+
+namespace {
+
+// Set once the runtime has been told we are ready: later failures can only go to stderr.
+bool runtime_released = false;
+
+void join_session_keyring(const std::string& id) {
+    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, id.c_str()) < 0 && errno != ENOSYS && errno != EPERM &&
+        errno != EDQUOT) {
+        throw_errno("join a new session keyring");
+    }
+}
+
+// Becomes root of a new user namespace (uid/gid 0 are mapped by now).
+void become_namespace_root() {
+    if (::setresgid(0, 0, 0) != 0) throw_errno("setresgid 0 in the user namespace");
+    if (::setresuid(0, 0, 0) != 0) throw_errno("setresuid 0 in the user namespace");
+}
+
+// Waits until `start` opens the exec fifo for reading, then tells it we are going ahead.
+void wait_for_start(int state_dir_fd) {
+    UniqueFd fifo(::openat(state_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC));
+    if (!fifo) throw_errno("open exec fifo");
+    const char go = '0';
+    if (::write(fifo.get(), &go, 1) != 1) throw_errno("write exec fifo");
+}
+
+// Namespaces that clone3 could not create or join: joins by path, then new ones, then pid.
+// Returns only in the process that goes on to be the container process.
+void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
+    const ns::Plan& plan = *ctx.namespaces;
+    if (!ctx.created_by_clone) {
+        ns::join_all(plan);
+        const uint64_t unshare_flags = plan.create_flags & ~static_cast<uint64_t>(CLONE_NEWPID | CLONE_NEWTIME | CLONE_NEWCGROUP);
+        if ((unshare_flags & CLONE_NEWUSER) != 0) {
+            if (::unshare(CLONE_NEWUSER) != 0) throw_errno("unshare user namespace");
+            sync.send(Message::UserNamespaceReady);
+            sync.expect(Message::MappingsWritten, "id mappings");
+        }
+        if (::unshare(static_cast<int>(unshare_flags & ~static_cast<uint64_t>(CLONE_NEWUSER))) != 0) {
+            throw_errno("unshare namespaces");
+        }
+        const bool pid_changes = plan.has(CLONE_NEWPID) || plan.joined(CLONE_NEWPID) != nullptr;
+        if (plan.has(CLONE_NEWPID) && ::unshare(CLONE_NEWPID) != 0) throw_errno("unshare pid namespace");
+        if (pid_changes) {
+            const pid_t child = ::fork();
+            if (child < 0) throw_errno("fork into the pid namespace");
+            if (child > 0) {
+                sync.send(Message::InitPid, std::to_string(child));
+                ::_exit(0);
+            }
+        }
+    } else if (plan.has(CLONE_NEWUSER)) {
+        sync.send(Message::UserNamespaceReady);
+        sync.expect(Message::MappingsWritten, "id mappings");
+    }
+    if (plan.has(CLONE_NEWUSER)) become_namespace_root();
+}
+
+[[noreturn]] void init_main(const InitContext& ctx) {
+    const SyncChannel sync(ctx.sync_fd);
+    const oci::Spec& spec = *ctx.spec;
+    const oci::Process& process = *spec.process;
+    const oci::Linux empty_linux;
+    const oci::Linux& linux = spec.linux ? *spec.linux : empty_linux;
+
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    enter_namespaces(ctx, sync);
+    const int pid = std::stoi(sync.expect(Message::Go, "cgroup placement"));
+
+    const ns::Plan& plan = *ctx.namespaces;
+    if (plan.has(CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) != 0) throw_errno("unshare cgroup namespace");
+    if (plan.has(CLONE_NEWTIME)) ns::enter_new_time_namespace(linux.timeOffsets);
+    if (spec.hostname) ns::set_hostname(*spec.hostname);
+    if (spec.domainname) ns::set_domainname(*spec.domainname);
+    if (!ctx.no_new_keyring) join_session_keyring(ctx.id);
+    if (process.oomScoreAdj) process::apply_oom_score_adj(*process.oomScoreAdj);
+
+    rootfs::Context rootfs_ctx;
+    rootfs_ctx.spec = &spec;
+    rootfs_ctx.rootfs = ctx.rootfs;
+    rootfs_ctx.bundle = ctx.bundle;
+    rootfs_ctx.user_namespace = plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr;
+    rootfs_ctx.cgroup_namespace = plan.has(CLONE_NEWCGROUP) || plan.joined(CLONE_NEWCGROUP) != nullptr;
+    rootfs_ctx.cgroup_layout = ctx.cgroup_layout;
+    rootfs_ctx.cgroup_path = ctx.cgroup_path;
+    rootfs_ctx.no_pivot = ctx.no_pivot;
+    rootfs::prepare(rootfs_ctx);
+
+    sync.send(Message::RunCreateRuntimeHooks);
+    sync.expect(Message::HooksDone, "createRuntime hooks");
+    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", hook_state_json(ctx, pid, "created"));
+
+    rootfs::enter(rootfs_ctx);
+    ns::apply_sysctl(linux.sysctl);
+    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize);
+    change_to_working_directory(process.cwd);
+    const std::string executable = find_executable(process);
+    if (linux.seccomp) seccomp::validate(*linux.seccomp);
+
+    ::prctl(PR_SET_PDEATHSIG, 0);  // the runtime exits after Ready; we must outlive it
+    sync.send(Message::Ready);
+    runtime_released = true;
+    ::close(ctx.sync_fd);
+    if (ctx.console_socket_fd >= 0) ::close(ctx.console_socket_fd);
+    keep_only_preserved_fds(ctx.preserve_fds);
+
+    wait_for_start(ctx.state_dir_fd);
+    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", hook_state_json(ctx, pid, "running"));
+
+    if (linux.personality) process::apply_personality(*linux.personality);
+    finish_and_exec(process, linux.seccomp, executable);
+}
+
+}  // namespace
+
+std::string hook_state_json(const InitContext& ctx, int pid, const char* status) {
+    oci::State state;
+    state.id = ctx.id;
+    state.status = status;
+    state.pid = pid;
+    state.bundle = ctx.bundle;
+    state.annotations = ctx.spec->annotations;
+    return oci::to_json(state).dump();
+}
+
+void run_init(const InitContext& ctx) {
+    try {
+        init_main(ctx);
+    } catch (const std::exception& e) {
+        // Before Ready the runtime reports it; afterwards only stderr is left.
+        bool reported = false;
+        if (!runtime_released) {
+            try {
+                SyncChannel(ctx.sync_fd).send(Message::Failed, e.what());
+                reported = true;
+            } catch (const std::exception&) {
+                reported = false;
+            }
+        }
+        if (!reported) {
+            const std::string line = std::string("hull: container process: ") + e.what() + "\n";
+            [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, line.data(), line.size());
+        }
+    }
+    ::_exit(127);
+}
+
+}  // namespace hull::container

@@ -1,1 +1,327 @@
+// start, state, kill, delete, run, list.
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <array>
+#include <cctype>
+#include <cstring>
+
+#include "hull/cgroups.hpp"
+#include "hull/container.hpp"
+#include "hull/error.hpp"
+#include "hull/hooks.hpp"
+#include "hull/log.hpp"
+#include "hull/state_store.hpp"
+#include "hull/syscall.hpp"
+#include "lifecycle_internal.hpp"
+#include "oci/config.hpp"
+
+namespace hull::container {
+
+namespace {
+
+constexpr int stop_timeout_ms = 10000;
+
+bool process_matches(const ContainerRecord& record) {
+    if (record.pid <= 0) return false;
+    const uint64_t start_time = sys::process_start_time(record.pid);
+    if (start_time == 0 || start_time != record.pid_start_time) return false;
+    const char state = sys::process_state(record.pid);
+    return state != 'Z' && state != 'X' && state != 0;
+}
+
+// A pidfd for the container process, or an empty fd when it is gone (or the pid was reused).
+UniqueFd open_container_process(const ContainerRecord& record) {
+    if (record.pid <= 0) return {};
+    UniqueFd pidfd(sys::pidfd_open(record.pid));
+    if (!pidfd) return {};
+    // The pidfd pins the process: check it is still ours after opening it.
+    if (!process_matches(record)) return {};
+    return pidfd;
+}
+
+bool wait_for_exit(int pidfd, int timeout_ms) {
+    pollfd fd{pidfd, POLLIN, 0};
+    for (;;) {
+        const int ready = ::poll(&fd, 1, timeout_ms);
+        if (ready < 0 && errno == EINTR) continue;
+        return ready > 0;
+    }
+}
+
+oci::Spec record_spec(const ContainerRecord& record) {
+    return oci::parse_config(record.config, "state.json config");
+}
+
+oci::State make_state(const ContainerRecord& record, const std::string& status, const oci::Spec& spec) {
+    oci::State state = state_for_hooks(record.id, record.bundle, spec.annotations, record.pid, status.c_str());
+    if (status == "stopped") state.pid.reset();
+    return state;
+}
+
+void signal_all(const ContainerRecord& record, int signal) {
+    const cgroups::Cgroup cgroup = cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
+    for (const pid_t pid : cgroup.pids()) {
+        if (::kill(pid, signal) != 0 && errno != ESRCH) throw_errno("kill " + std::to_string(pid));
+    }
+}
+
+void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& spec) {
+    if (UniqueFd pidfd = open_container_process(record)) {
+        sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+        if (!wait_for_exit(pidfd.get(), stop_timeout_ms)) {
+            throw Error("delete " + record.id + ": container process " + std::to_string(record.pid) +
+                        " did not exit after SIGKILL");
+        }
+    }
+    cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).destroy();
+    if (spec.hooks) {
+        const auto state = make_state(record, "stopped", spec);
+        hooks::run_all_warn(spec.hooks->poststop, "poststop", oci::to_json(state).dump());
+    }
+    dir.remove();
+}
+
+}  // namespace
+
+oci::State state_for_hooks(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
+                           pid_t pid, const char* status) {
+    oci::State state;
+    state.id = id;
+    state.status = status;
+    state.pid = pid;
+    state.bundle = bundle;
+    state.annotations = annotations;
+    return state;
+}
+
+std::string current_status(const ContainerDir& dir, const ContainerRecord& record) {
+    if (!process_matches(record)) return "stopped";
+    if (dir.has_exec_fifo()) return "created";
+    if (cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).frozen()) return "paused";
+    return "running";
+}
+
+}  // namespace hull::container
+
+namespace hull {
+
+using container::current_status;
+
+void start_container(const RuntimeOptions& runtime, const std::string& id) {
+    const StateStore store(runtime.root);
+    ContainerDir dir = store.open(id);
+    const ContainerRecord record = dir.load();
+    const std::string status = current_status(dir, record);
+    if (status != "created") throw Error("cannot start container \"" + id + "\": it is " + status + ", not created");
+
+    UniqueFd pidfd(sys::pidfd_open(record.pid));
+    if (!pidfd) throw_errno("start " + id + ": container process " + std::to_string(record.pid));
+    UniqueFd fifo(::openat(dir.fd(), ContainerDir::exec_fifo_name, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fifo) throw_errno("start " + id + ": open " + dir.path() + "/exec.fifo");
+    // The container process opens the other end and writes one byte; if it dies first we'd wait forever.
+    pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+    for (;;) {
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("start " + id + ": poll");
+        }
+        if ((fds[0].revents & POLLIN) != 0) break;
+        if ((fds[1].revents & POLLIN) != 0) throw Error("start " + id + ": the container process exited before start");
+    }
+    char byte = 0;
+    if (::read(fifo.get(), &byte, 1) != 1) throw Error("start " + id + ": the container process did not confirm start");
+    dir.remove_exec_fifo();
+
+    const oci::Spec spec = container::record_spec(record);
+    if (spec.hooks && !spec.hooks->poststart.empty()) {
+        const auto state = container::make_state(record, "running", spec);
+        hooks::run_all_warn(spec.hooks->poststart, "poststart", oci::to_json(state).dump());
+    }
+}
+
+oci::State container_state(const RuntimeOptions& runtime, const std::string& id) {
+    const StateStore store(runtime.root);
+    const ContainerDir dir = store.open(id);
+    const ContainerRecord record = dir.load();
+    return container::make_state(record, current_status(dir, record), container::record_spec(record));
+}
+
+void kill_container(const RuntimeOptions& runtime, const std::string& id, int signal, bool all) {
+    const StateStore store(runtime.root);
+    const ContainerDir dir = store.open(id);
+    const ContainerRecord record = dir.load();
+    if (all) {
+        container::signal_all(record, signal);
+        return;
+    }
+    UniqueFd pidfd = container::open_container_process(record);
+    if (!pidfd) throw Error("kill " + id + ": container is not running");
+    if (sys::pidfd_send_signal(pidfd.get(), signal) != 0) throw_errno("kill " + id);
+}
+
+void delete_container(const RuntimeOptions& runtime, const std::string& id, bool force) {
+    const StateStore store(runtime.root);
+    ContainerDir dir = store.open(id);
+    ContainerRecord record;
+    try {
+        record = dir.load();
+    } catch (const Error& e) {
+        if (!force) throw;
+        log::warn(std::string("delete --force: removing container with unreadable state: ") + e.what());
+        dir.remove();
+        return;
+    }
+    const std::string status = current_status(dir, record);
+    if ((status == "running" || status == "paused") && !force) {
+        throw Error("cannot delete container \"" + id + "\": it is " + status + " (stop it first or use --force)");
+    }
+    if (status == "paused") {
+        // A frozen process cannot die until it is thawed (cgroup v1 freezer).
+        container::signal_all(record, SIGKILL);
+    }
+    container::destroy(dir, record, container::record_spec(record));
+}
+
+namespace {
+
+constexpr std::array<std::pair<const char*, int>, 31> signal_names{{
+    {"HUP", SIGHUP},     {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},       {"TRAP", SIGTRAP},
+    {"ABRT", SIGABRT},   {"IOT", SIGIOT},       {"BUS", SIGBUS},     {"FPE", SIGFPE},       {"KILL", SIGKILL},
+    {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},     {"USR2", SIGUSR2},   {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},
+    {"TERM", SIGTERM},   {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},   {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},   {"URG", SIGURG},       {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},   {"WINCH", SIGWINCH},   {"IO", SIGIO},
+    {"SYS", SIGSYS},
+}};
+
+// Signals a foreground `run` passes on to the container instead of acting on them.
+constexpr std::array<int, 12> forwarded_signals{SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                                                SIGALRM, SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU};
+
+int exit_code_from_status(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 255;
+}
+
+}  // namespace
+
+int parse_signal(const std::string& text) {
+    if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
+        char* end = nullptr;
+        const long value = std::strtol(text.c_str(), &end, 10);
+        if (*end != '\0' || value <= 0 || value >= NSIG) throw Error("invalid signal \"" + text + "\"");
+        return static_cast<int>(value);
+    }
+    std::string name = text;
+    for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+    for (const auto& [candidate, number] : signal_names) {
+        if (name == candidate) return number;
+    }
+    if (name.rfind("RTMIN", 0) == 0 || name.rfind("RTMAX", 0) == 0) {
+        const bool from_min = name[3] == 'M' && name[4] == 'I';
+        const std::string rest = name.substr(5);
+        int offset = 0;
+        if (!rest.empty()) {
+            if ((rest[0] != '+' && rest[0] != '-') || rest.size() < 2) throw Error("invalid signal \"" + text + "\"");
+            offset = std::stoi(rest);
+        }
+        const int number = (from_min ? SIGRTMIN : SIGRTMAX) + offset;
+        if (number >= SIGRTMIN && number <= SIGRTMAX) return number;
+    }
+    throw Error("invalid signal \"" + text + "\"");
+}
+
+}  // namespace hull
+
+namespace hull::container {
+
+ForegroundSignals::ForegroundSignals() {
+    // The container process must be our child even when it was forked into a joined pid namespace.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (const int sig : forwarded_signals) sigaddset(&handled, sig);
+    sigaddset(&handled, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, &handled, &previous_);
+    signal_fd_.reset(::signalfd(-1, &handled, SFD_CLOEXEC));
+    if (!signal_fd_) throw_errno("signalfd");
+}
+
+ForegroundSignals::~ForegroundSignals() { ::sigprocmask(SIG_SETMASK, &previous_, nullptr); }
+
+int ForegroundSignals::wait_for(pid_t pid) {
+    for (;;) {
+        // The process may have exited before we started to listen for SIGCHLD.
+        int status = 0;
+        pid_t reaped;
+        while ((reaped = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            if (reaped == pid) return exit_code_from_status(status);
+        }
+        signalfd_siginfo info{};
+        const ssize_t n = ::read(signal_fd_.get(), &info, sizeof info);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("read signalfd");
+        }
+        if (info.ssi_signo != SIGCHLD) ::kill(pid, static_cast<int>(info.ssi_signo));
+    }
+}
+
+}  // namespace hull::container
+
+namespace hull {
+
+int run_container(const RuntimeOptions& runtime, const std::string& id, const RunOptions& options) {
+    if (options.detach) {
+        container::create(runtime, id, options.create);
+        try {
+            start_container(runtime, id);
+        } catch (...) {
+            delete_container(runtime, id, true);
+            throw;
+        }
+        return 0;
+    }
+    container::ForegroundSignals signals;
+    const pid_t pid = container::create(runtime, id, options.create);
+    int code = 0;
+    try {
+        start_container(runtime, id);
+        code = signals.wait_for(pid);
+    } catch (...) {
+        delete_container(runtime, id, true);
+        throw;
+    }
+    if (!options.keep) delete_container(runtime, id, true);
+    return code;
+}
+
+std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime) {
+    std::vector<ContainerSummary> result;
+    const StateStore store(runtime.root);
+    for (const auto& id : store.list()) {
+        try {
+            const ContainerDir dir = store.open(id);
+            const ContainerRecord record = dir.load();
+            ContainerSummary summary;
+            summary.state = container::make_state(record, current_status(dir, record), container::record_spec(record));
+            summary.created = record.created;
+            summary.owner = record.owner;
+            result.push_back(std::move(summary));
+        } catch (const Error& e) {
+            log::debug("list: skipping " + id + ": " + e.what());
+        }
+    }
+    return result;
+}
+
+}  // namespace hull

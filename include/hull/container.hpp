@@ -1,0 +1,105 @@
+// The container lifecycle (runtime-spec runtime.md): create, start, state, kill, delete, and the
+// composite verbs run and list. The CLI parses flags and calls these.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "oci/state.hpp"
+
+namespace hull {
+
+struct RuntimeOptions {
+    std::string root;  // state root; see default_state_root()
+    bool systemd_cgroup = false;
+};
+
+struct CreateOptions {
+    std::string bundle = ".";
+    std::string pid_file;
+    std::string console_socket;
+    bool no_pivot = false;
+    bool no_new_keyring = false;
+    unsigned preserve_fds = 0;
+};
+
+// Checks that the fds create/run will pass on (LISTEN_FDS + --preserve-fds, from fd 3) are open
+// in this process, before hull opens any fd of its own that could take their numbers.
+void check_preserved_fds(unsigned preserve_fds);
+
+// Sets up the container and leaves its process waiting before the user program.
+void create_container(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options);
+
+// Lets a created container run its program; runs poststart hooks.
+void start_container(const RuntimeOptions& runtime, const std::string& id);
+
+oci::State container_state(const RuntimeOptions& runtime, const std::string& id);
+
+// Sends `signal` to the container process, or with `all` to every process in its cgroup.
+void kill_container(const RuntimeOptions& runtime, const std::string& id, int signal, bool all);
+
+// Removes a stopped (or created) container; `force` kills a running one first.
+void delete_container(const RuntimeOptions& runtime, const std::string& id, bool force);
+
+struct RunOptions {
+    CreateOptions create;
+    bool detach = false;
+    bool keep = false;
+};
+
+// create + start; in the foreground it forwards signals, waits, deletes the container (unless
+// keep) and returns the exit status (128+N for a signal).
+int run_container(const RuntimeOptions& runtime, const std::string& id, const RunOptions& options);
+
+struct ContainerSummary {
+    oci::State state;
+    std::string created;
+    uid_t owner = 0;
+};
+
+std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime);
+
+// Parses "KILL", "SIGKILL", "9"; throws for an unknown signal.
+int parse_signal(const std::string& text);
+
+}  // namespace hull
+
+#include "oci/features.hpp"
+
+namespace hull {
+
+// The features document, true to what this build implements on this kernel.
+oci::Features runtime_features();
+
+}  // namespace hull
+
+namespace hull {
+
+struct ExecOptions {
+    std::string process_file;  // --process: a runtime-spec process.json; otherwise built from the flags
+    std::vector<std::string> args;
+    bool tty = false;
+    std::string console_socket;
+    bool detach = false;
+    std::string pid_file;
+    std::string cwd;
+    std::vector<std::string> env;  // KEY=VALUE, added to (or replacing in) the container's env
+    std::string user;              // UID[:GID]
+    std::vector<uint32_t> additional_gids;
+    std::vector<std::string> capabilities;  // added to bounding, effective and permitted
+    bool no_new_privs = false;
+    std::string apparmor_profile;
+    std::string process_label;
+    unsigned preserve_fds = 0;
+    std::string cgroup;  // sub-cgroup of the container's (cgroup v2), "" for the container's own
+    bool ignore_paused = false;
+};
+
+// Runs a new process in a running container: it joins every namespace of the container (user
+// first), its cgroup, and gets the process's user, capabilities, rlimits, no_new_privs and the
+// container's seccomp profile. Returns the process's exit status in the foreground, 0 detached.
+int exec_in_container(const RuntimeOptions& runtime, const std::string& id, const ExecOptions& options);
+
+}  // namespace hull

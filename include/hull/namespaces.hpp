@@ -1,0 +1,60 @@
+// Linux namespaces: which to create, which to join by path, id mappings, time offsets,
+// hostname/domainname and sysctl.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hull/fd.hpp"
+#include "oci/config.hpp"
+
+namespace hull::ns {
+
+struct Join {
+    int clone_flag = 0;  // CLONE_NEWNET ...
+    std::string type;    // "network"
+    std::string path;
+    UniqueFd fd;
+};
+
+// What linux.namespaces asks for. Opened in the runtime before the container process exists,
+// so joined paths resolve in the runtime's namespaces.
+struct Plan {
+    uint64_t create_flags = 0;  // CLONE_NEW* of namespaces to create (time included)
+    std::vector<Join> joins;    // user first
+    bool has(uint64_t clone_flag) const { return (create_flags & clone_flag) != 0; }
+    bool joins_any() const { return !joins.empty(); }
+    const Join* joined(int clone_flag) const;
+};
+
+// Validates types (a duplicate or unknown type is an error naming linux.namespaces[i]) and opens
+// each path, checking it is a namespace of that type.
+Plan plan(const oci::Spec& spec);
+
+// clone flag for a runtime-spec namespace type name; 0 when unknown.
+uint64_t clone_flag_for(const std::string& type);
+
+// setns into every joined namespace, user namespace first.
+void join_all(const Plan& plan);
+
+// Writes /proc/PID/{uid_map,setgroups,gid_map} from linux.uidMappings/gidMappings.
+// Root in the parent namespace may write several ranges without newuidmap.
+void write_id_mappings(pid_t pid, const oci::Linux& linux);
+
+// Formats mappings as the kernel's map file expects ("0 100000 65536\n").
+std::string format_id_mappings(const std::vector<oci::LinuxIDMapping>& mappings);
+
+// In the container process: unshare(CLONE_NEWTIME), write the offsets, and enter the new time
+// namespace (setns on time_for_children) so the process itself, not only its children, uses it.
+void enter_new_time_namespace(const std::map<std::string, oci::LinuxTimeOffset>& offsets);
+
+void set_hostname(const std::string& hostname);
+void set_domainname(const std::string& domainname);
+
+// Writes each linux.sysctl entry under the container's /proc/sys (a verified procfs).
+void apply_sysctl(const oci::StringMap& sysctl);
+
+}  // namespace hull::ns

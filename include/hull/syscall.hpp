@@ -1,0 +1,31 @@
+// Thin wrappers for the system calls glibc 2.36 does not wrap, and small fd helpers.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "hull/fd.hpp"
+
+namespace hull::sys {
+
+// clone3 with CLONE_* `flags`, optionally into the cgroup directory `cgroup_fd` (-1: none).
+// Returns 0 in the child, the child's pid in the parent; throws on failure.
+pid_t clone3(uint64_t flags, int cgroup_fd);
+
+int pidfd_open(pid_t pid);
+int pidfd_send_signal(int pidfd, int sig);
+
+// Reads a whole (small) file; throws naming the path.
+std::string read_file(const std::string& path);
+std::string read_file_at(int dirfd, const std::string& name);
+// Writes `data` to an existing file (no O_CREAT); throws naming the path.
+void write_file(const std::string& path, const std::string& data);
+
+// Process start time in clock ticks since boot (field 22 of /proc/PID/stat); 0 when gone.
+uint64_t process_start_time(pid_t pid);
+// Process state letter from /proc/PID/stat ('R', 'S', 'Z', ...); 0 when gone.
+char process_state(pid_t pid);
+
+}  // namespace hull::sys

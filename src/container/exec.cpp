@@ -1,0 +1,307 @@
+// `exec`: a new process in a running container.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <array>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "hull/cgroups.hpp"
+#include "hull/container.hpp"
+#include "hull/error.hpp"
+#include "hull/process.hpp"
+#include "hull/seccomp.hpp"
+#include "hull/state_store.hpp"
+#include "hull/syscall.hpp"
+#include "hull/terminal.hpp"
+#include "lifecycle_internal.hpp"
+#include "oci/error.hpp"
+#include "process_setup.hpp"
+#include "sync.hpp"
+
+namespace hull::container {
+
+namespace {
+
+struct NamespaceFile {
+    const char* proc_name;
+    int clone_flag;
+};
+
+// User first: the rest are owned by it.
+constexpr std::array<NamespaceFile, 8> namespace_files{{
+    {"user", CLONE_NEWUSER},
+    {"mnt", CLONE_NEWNS},
+    {"pid", CLONE_NEWPID},
+    {"net", CLONE_NEWNET},
+    {"ipc", CLONE_NEWIPC},
+    {"uts", CLONE_NEWUTS},
+    {"cgroup", CLONE_NEWCGROUP},
+    {"time", CLONE_NEWTIME},
+}};
+
+bool same_namespace(pid_t pid, const char* name) {
+    struct stat theirs {}, ours {};
+    const std::string their_path = "/proc/" + std::to_string(pid) + "/ns/" + name;
+    const std::string our_path = std::string("/proc/self/ns/") + name;
+    if (::stat(their_path.c_str(), &theirs) != 0 || ::stat(our_path.c_str(), &ours) != 0) return true;
+    return theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
+}
+
+// The namespaces of the container process that differ from ours.
+int namespaces_to_join(pid_t pid) {
+    int flags = 0;
+    for (const auto& ns : namespace_files) {
+        if (!same_namespace(pid, ns.proc_name)) flags |= ns.clone_flag;
+    }
+    return flags;
+}
+
+uint32_t parse_id(const std::string& text, const char* what) {
+    char* end = nullptr;
+    const unsigned long value = std::strtoul(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || value > 0xFFFFFFFFul) {
+        throw Error(std::string("--user: invalid ") + what + " \"" + text + "\" (numeric UID[:GID] expected)");
+    }
+    return static_cast<uint32_t>(value);
+}
+
+void set_env(std::vector<std::string>& env, const std::string& entry) {
+    const auto eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error("--env \"" + entry + "\": expected KEY=VALUE");
+    const std::string key = entry.substr(0, eq + 1);
+    env.erase(std::remove_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(key, 0) == 0; }),
+              env.end());
+    env.push_back(entry);
+}
+
+void add_capability(std::optional<std::vector<std::string>>& set, const std::string& cap) {
+    if (!set) set.emplace();
+    if (std::find(set->begin(), set->end(), cap) == set->end()) set->push_back(cap);
+}
+
+oci::Process build_process(const oci::Spec& spec, const ExecOptions& options) {
+    if (!options.process_file.empty()) {
+        std::ifstream file(options.process_file);
+        if (!file) throw_errno("--process " + options.process_file);
+        std::stringstream text;
+        text << file.rdbuf();
+        oci::Json doc;
+        try {
+            doc = oci::Json::parse(text.str());
+        } catch (const oci::Json::exception& e) {
+            throw Error(options.process_file + ": invalid JSON: " + e.what());
+        }
+        return oci::parse_process(doc, options.process_file);
+    }
+    if (options.args.empty()) throw Error("exec: a command to run is required (or --process FILE)");
+    oci::Process process = spec.process ? *spec.process : oci::Process{};
+    process.args = options.args;
+    process.terminal = options.tty;
+    process.consoleSize.reset();
+    if (!options.cwd.empty()) process.cwd = options.cwd;
+    for (const auto& entry : options.env) set_env(process.env, entry);
+    if (!options.user.empty()) {
+        const auto colon = options.user.find(':');
+        process.user.uid = parse_id(options.user.substr(0, colon), "uid");
+        process.user.gid = colon == std::string::npos ? 0 : parse_id(options.user.substr(colon + 1), "gid");
+    }
+    if (!options.additional_gids.empty()) process.user.additionalGids = options.additional_gids;
+    if (!options.capabilities.empty()) {
+        if (!process.capabilities) process.capabilities.emplace();
+        for (const auto& cap : options.capabilities) {
+            add_capability(process.capabilities->bounding, cap);
+            add_capability(process.capabilities->effective, cap);
+            add_capability(process.capabilities->permitted, cap);
+        }
+    }
+    process.noNewPrivileges = process.noNewPrivileges || options.no_new_privs;
+    if (!options.apparmor_profile.empty()) process.apparmorProfile = options.apparmor_profile;
+    if (!options.process_label.empty()) process.selinuxLabel = options.process_label;
+    return process;
+}
+
+void validate_process(const oci::Process& process) {
+    if (process.args.empty()) throw Error("process.args: at least one argument is required");
+    if (process.cwd.empty() || process.cwd.front() != '/') throw Error("process.cwd \"" + process.cwd + "\": must be an absolute path");
+    validate_capability_names(process);
+    if (process.apparmorProfile && !process.apparmorProfile->empty() &&
+        ::access("/sys/kernel/security/apparmor", F_OK) == 0) {
+        throw Error("process.apparmorProfile: AppArmor profiles are not supported by this hull build");
+    }
+    if (process.selinuxLabel && !process.selinuxLabel->empty() && ::access("/sys/fs/selinux/enforce", F_OK) == 0) {
+        throw Error("process.selinuxLabel: SELinux labels are not supported by this hull build");
+    }
+}
+
+struct ExecContext {
+    const oci::Process* process = nullptr;
+    const oci::Spec* spec = nullptr;
+    int container_pidfd = -1;
+    int join_flags = 0;
+    int sync_fd = -1;
+    int console_socket_fd = -1;
+    unsigned preserve_fds = 0;
+};
+
+[[noreturn]] void exec_process(const ExecContext& ctx, const SyncChannel& sync) {
+    const oci::Process& process = *ctx.process;
+    sync.expect(Message::Go, "the runtime");
+    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, false);
+    change_to_working_directory(process.cwd);
+    const std::string executable = find_executable(process);
+    if (process.oomScoreAdj) process::apply_oom_score_adj(*process.oomScoreAdj);
+    keep_only_preserved_fds(ctx.preserve_fds);
+    finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable);
+}
+
+// The child of clone3: joins the namespaces, forks into the pid namespace when needed, and execs.
+[[noreturn]] void exec_child(const ExecContext& ctx) {
+    const SyncChannel sync(ctx.sync_fd);
+    try {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        sync.expect(Message::Go, "cgroup placement");
+        if (ctx.join_flags != 0 && ::setns(ctx.container_pidfd, ctx.join_flags) != 0) {
+            throw_errno("join the container's namespaces");
+        }
+        ::close(ctx.container_pidfd);
+        if ((ctx.join_flags & CLONE_NEWPID) != 0) {
+            const pid_t child = ::fork();
+            if (child < 0) throw_errno("fork into the container's pid namespace");
+            if (child > 0) {
+                sync.send(Message::InitPid, std::to_string(child));
+                ::_exit(0);
+            }
+        } else {
+            sync.send(Message::InitPid, std::to_string(::getpid()));
+        }
+        exec_process(ctx, sync);
+    } catch (const std::exception& e) {
+        try {
+            sync.send(Message::Failed, e.what());
+        } catch (const std::exception&) {
+            const std::string line = std::string("hull exec: ") + e.what() + "\n";
+            [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, line.data(), line.size());
+        }
+    }
+    ::_exit(255);
+}
+
+// After Go the process execs: the sync socket closes on success (CLOEXEC) or carries the error.
+void wait_for_exec(const SyncChannel& sync) {
+    try {
+        auto [type, payload] = sync.receive();
+        if (type == Message::Failed) throw Error(payload);
+        throw Error("exec: unexpected message from the new process");
+    } catch (const Error& e) {
+        if (std::string(e.what()) == "container process exited during setup") return;
+        throw;
+    }
+}
+
+}  // namespace
+
+}  // namespace hull::container
+
+namespace hull {
+
+int exec_in_container(const RuntimeOptions& runtime, const std::string& id, const ExecOptions& options) {
+    using namespace container;
+    ContainerRecord record;
+    oci::Spec spec;
+    UniqueFd pidfd;
+    {
+        const StateStore store(runtime.root);
+        const ContainerDir dir = store.open(id);
+        record = dir.load();
+        const std::string status = current_status(dir, record);
+        if (status == "paused" && !options.ignore_paused) {
+            throw Error("cannot exec in container \"" + id + "\": it is paused (resume it, or --ignore-paused)");
+        }
+        if (status != "running" && status != "paused") {
+            throw Error("cannot exec in container \"" + id + "\": it is " + status + ", not running");
+        }
+        pidfd.reset(sys::pidfd_open(record.pid));
+        if (!pidfd || sys::process_start_time(record.pid) != record.pid_start_time) {
+            throw Error("cannot exec in container \"" + id + "\": its process is gone");
+        }
+        spec = oci::parse_config(record.config, "state.json config");
+    }
+    const oci::Process process = build_process(spec, options);
+    validate_process(process);
+    if (process.terminal && options.console_socket.empty()) {
+        throw Error("exec --tty: --console-socket is required");
+    }
+    UniqueFd console_socket;
+    if (process.terminal) console_socket = terminal::connect_console_socket(options.console_socket);
+
+    const cgroups::Layout layout = cgroups::detect();
+    std::string cgroup_path = record.cgroup_path;
+    if (!options.cgroup.empty()) {
+        if (options.cgroup.find("..") != std::string::npos) throw Error("--cgroup \"" + options.cgroup + "\": invalid path");
+        cgroup_path += "/" + options.cgroup;
+    }
+    const cgroups::Cgroup cgroup = cgroups::Cgroup::attach(layout, cgroup_path);
+
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
+    UniqueFd runtime_end(fds[0]), child_end(fds[1]);
+
+    ExecContext ctx;
+    ctx.process = &process;
+    ctx.spec = &spec;
+    ctx.container_pidfd = pidfd.get();
+    ctx.join_flags = namespaces_to_join(record.pid);
+    ctx.sync_fd = child_end.get();
+    ctx.console_socket_fd = console_socket.get();
+    ctx.preserve_fds = options.preserve_fds;
+
+    std::optional<ForegroundSignals> signals;
+    if (!options.detach) signals.emplace();
+
+    const pid_t child = sys::clone3(0, cgroup.unified_fd());
+    if (child == 0) {
+        runtime_end.reset();
+        exec_child(ctx);
+    }
+    child_end.reset();
+    const SyncChannel sync(runtime_end.get());
+    pid_t pid = child;
+    try {
+        cgroup.add_process(child, false);
+        sync.send(Message::Go);
+        pid = std::stoi(sync.expect(Message::InitPid, "the new process"));
+        if (pid != child) {
+            int status = 0;
+            while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+            }
+        }
+        if (!options.pid_file.empty()) {
+            const std::string temp = options.pid_file + ".hull-tmp";
+            std::ofstream(temp) << pid;
+            if (::rename(temp.c_str(), options.pid_file.c_str()) != 0) throw_errno("--pid-file " + options.pid_file);
+        }
+        sync.send(Message::Go);
+        wait_for_exec(sync);
+    } catch (...) {
+        ::kill(pid, SIGKILL);
+        if (pid != child) ::kill(child, SIGKILL);
+        int status = 0;
+        while (::waitpid(-1, &status, WNOHANG) > 0) {
+        }
+        throw;
+    }
+    if (options.detach) return 0;
+    return signals->wait_for(pid);
+}
+
+}  // namespace hull

@@ -1,0 +1,53 @@
+#include <seccomp.h>
+
+#include "hull/container.hpp"
+#include "hull/process.hpp"
+
+namespace hull {
+
+namespace {
+
+std::string libseccomp_version() {
+    const scmp_version* v = seccomp_version();
+    return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
+}
+
+}  // namespace
+
+oci::Features runtime_features() {
+    oci::Features features;
+    features.hooks = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
+    features.mountOptions = {
+        "async",     "atime",      "bind",       "defaults",    "dev",         "diratime",    "dirsync",
+        "exec",      "iversion",   "lazytime",   "loud",        "mand",        "noatime",     "nodev",
+        "nodiratime", "noexec",    "noiversion", "nolazytime",  "nomand",      "norelatime",  "nostrictatime",
+        "nosuid",    "nosymfollow", "private",   "ratime",      "rbind",       "rdev",        "rdiratime",
+        "relatime",  "remount",    "rexec",      "rnoatime",    "rnodev",      "rnodiratime", "rnoexec",
+        "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",      "rprivate",    "rrelatime",
+        "rro",       "rrw",        "rshared",    "rslave",      "rstrictatime", "rsuid",      "rsymfollow",
+        "runbindable", "rw",       "shared",     "silent",      "slave",       "strictatime", "suid",
+        "symfollow", "sync",       "unbindable"};
+    auto& linux = features.linux;
+    linux.namespaces = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
+    linux.capabilities = process::known_capabilities();
+    linux.cgroup.v1 = true;
+    linux.cgroup.v2 = true;
+    linux.seccomp.enabled = true;
+    linux.seccomp.actions = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO",        "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",
+                             "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
+    linux.seccomp.operators = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",       "SCMP_CMP_LE",
+                               "SCMP_CMP_LT", "SCMP_CMP_NE", "SCMP_CMP_MASKED_EQ"};
+    linux.seccomp.archs = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM",     "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",
+                           "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
+                           "SCMP_ARCH_PPC",     "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_RISCV64",
+                           "SCMP_ARCH_S390",    "SCMP_ARCH_S390X",   "SCMP_ARCH_X32",      "SCMP_ARCH_X86",
+                           "SCMP_ARCH_X86_64"};
+    linux.seccomp.knownFlags = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_LOG",
+                                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
+    linux.seccomp.supportedFlags = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                                    "SECCOMP_FILTER_FLAG_LOG"};
+    features.annotations["io.github.seccomp.libseccomp.version"] = libseccomp_version();
+    return features;
+}
+
+}  // namespace hull

@@ -1,0 +1,36 @@
+// The container process: from clone3 to execve of the user program.
+#pragma once
+
+#include <string>
+
+#include "hull/cgroups.hpp"
+#include "hull/namespaces.hpp"
+#include "oci/config.hpp"
+
+namespace hull::container {
+
+struct InitContext {
+    const oci::Spec* spec = nullptr;
+    std::string id;
+    std::string bundle;
+    std::string rootfs;
+    const ns::Plan* namespaces = nullptr;
+    // Namespaces were created by clone3 itself (nothing to join first).
+    bool created_by_clone = false;
+    const cgroups::Layout* cgroup_layout = nullptr;
+    std::string cgroup_path;
+    int sync_fd = -1;
+    int state_dir_fd = -1;       // O_PATH dir holding exec.fifo
+    int console_socket_fd = -1;  // -1 without process.terminal
+    unsigned preserve_fds = 0;   // fds 3 .. 3+preserve_fds-1 stay open
+    bool no_pivot = false;
+    bool no_new_keyring = false;
+};
+
+// Runs in the child of clone3; never returns.
+[[noreturn]] void run_init(const InitContext& ctx);
+
+// The state document a hook in the container sees.
+std::string hook_state_json(const InitContext& ctx, int pid, const char* status);
+
+}  // namespace hull::container

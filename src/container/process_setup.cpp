@@ -1,0 +1,131 @@
+#include "process_setup.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+
+#include "hull/error.hpp"
+#include "hull/fd.hpp"
+#include "hull/process.hpp"
+#include "hull/seccomp.hpp"
+
+namespace hull::container {
+
+namespace {
+
+constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::string env_value(const std::vector<std::string>& env, const std::string& name) {
+    std::string value;
+    for (const auto& entry : env) {
+        if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=') {
+            value = entry.substr(name.size() + 1);
+        }
+    }
+    return value;
+}
+
+bool is_executable_file(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> result;
+    result.reserve(strings.size() + 1);
+    for (const auto& s : strings) result.push_back(const_cast<char*>(s.c_str()));
+    result.push_back(nullptr);
+    return result;
+}
+
+void reset_signals() {
+    struct sigaction action {};
+    action.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        ::sigaction(sig, &action, nullptr);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+}  // namespace
+
+void validate_capability_names(const oci::Process& process) {
+    const auto& caps = process.capabilities;
+    if (!caps) return;
+    const std::pair<const char*, const std::optional<std::vector<std::string>>*> sets[] = {
+        {"bounding", &caps->bounding},   {"effective", &caps->effective}, {"inheritable", &caps->inheritable},
+        {"permitted", &caps->permitted}, {"ambient", &caps->ambient}};
+    for (const auto& [name, set] : sets) {
+        if (!*set) continue;
+        for (size_t i = 0; i < (*set)->size(); ++i) {
+            process::capability_from_name((**set)[i],
+                                          std::string("process.capabilities.") + name + "[" + std::to_string(i) + "]");
+        }
+    }
+}
+
+void change_to_working_directory(const std::string& cwd) {
+    if (::chdir(cwd.c_str()) != 0) throw_errno("process.cwd: chdir " + cwd);
+    // getcwd fails (ENOENT) when the cwd is not below our root, e.g. reached through a host fd.
+    char resolved[PATH_MAX];
+    if (::getcwd(resolved, sizeof resolved) == nullptr || resolved[0] != '/') {
+        throw Error("process.cwd " + cwd + ": resolves outside the container's root filesystem", EPERM);
+    }
+}
+
+std::string find_executable(const oci::Process& process) {
+    const std::string& name = process.args.at(0);
+    if (name.find('/') != std::string::npos) {
+        struct stat st {};
+        if (::stat(name.c_str(), &st) != 0) throw_errno("exec: \"" + name + "\"");
+        if (S_ISDIR(st.st_mode)) throw Error("exec: \"" + name + "\": is a directory", EISDIR);
+        if (::access(name.c_str(), X_OK) != 0) throw_errno("exec: \"" + name + "\"");
+        return name;
+    }
+    std::string search = env_value(process.env, "PATH");
+    if (search.empty()) search = default_path;
+    size_t start = 0;
+    while (start <= search.size()) {
+        size_t end = search.find(':', start);
+        if (end == std::string::npos) end = search.size();
+        const std::string dir = search.substr(start, end - start);
+        const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+        if (is_executable_file(candidate)) return candidate;
+        start = end + 1;
+    }
+    throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
+}
+
+void keep_only_preserved_fds(unsigned preserved) {
+    process::close_fds_from(3 + static_cast<int>(preserved));
+    for (unsigned i = 0; i < preserved; ++i) {
+        const int fd = 3 + static_cast<int>(i);
+        const int flags = ::fcntl(fd, F_GETFD);
+        if (flags >= 0) ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+}
+
+void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
+                     const std::string& executable) {
+    if (process.scheduler) process::apply_scheduler(*process.scheduler);
+    if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
+    process::apply_rlimits(process.rlimits);
+    UniqueFd listener;
+    if (seccomp && !process.noNewPrivileges) listener = seccomp::load(*seccomp);
+    process::switch_user_and_capabilities(process);
+    if (process.noNewPrivileges) process::set_no_new_privileges();
+    if (seccomp && process.noNewPrivileges) listener = seccomp::load(*seccomp);
+    reset_signals();
+    auto argv = c_strings(process.args);
+    auto envp = c_strings(process.env);
+    ::execve(executable.c_str(), argv.data(), envp.data());
+    throw_errno("exec \"" + executable + "\"");
+}
+
+}  // namespace hull::container

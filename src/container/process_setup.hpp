@@ -1,0 +1,31 @@
+// The steps the container init and an exec'd process share on the way to execve.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oci/config.hpp"
+
+namespace hull::container {
+
+// Every capability name in process.capabilities must be one the kernel knows.
+void validate_capability_names(const oci::Process& process);
+
+// chdir into process.cwd and make sure it is below the process's root (CVE-2024-21626).
+void change_to_working_directory(const std::string& cwd);
+
+// Resolves args[0] as execvp would, with runc's wording ("executable file not found in $PATH")
+// so engines can map the error to exit codes 126/127.
+std::string find_executable(const oci::Process& process);
+
+// No fd but stdio and the `preserved` ones from 3 survives execve.
+void keep_only_preserved_fds(unsigned preserved);
+
+// rlimits, scheduling, seccomp, user and capabilities, no_new_privs, default signals; then execve.
+// Seccomp goes last when no_new_privs is set, else before the capabilities are dropped (loading a
+// filter without no_new_privs needs CAP_SYS_ADMIN).
+[[noreturn]] void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
+                                  const std::string& executable);
+
+}  // namespace hull::container

@@ -1,0 +1,48 @@
+#include "sync.hpp"
+
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+#include "hull/error.hpp"
+
+namespace hull::container {
+
+namespace {
+constexpr size_t max_message = 64 * 1024;
+}
+
+void SyncChannel::send(Message type, const std::string& payload) const {
+    std::vector<char> buffer(sizeof(uint32_t) + payload.size());
+    const auto raw = static_cast<uint32_t>(type);
+    std::memcpy(buffer.data(), &raw, sizeof raw);
+    std::memcpy(buffer.data() + sizeof raw, payload.data(), payload.size());
+    while (::send(fd_, buffer.data(), buffer.size(), MSG_NOSIGNAL) < 0) {
+        if (errno != EINTR) throw_errno("sync with container process: send");
+    }
+}
+
+std::pair<Message, std::string> SyncChannel::receive() const {
+    std::vector<char> buffer(max_message);
+    ssize_t n;
+    while ((n = ::recv(fd_, buffer.data(), buffer.size(), 0)) < 0) {
+        if (errno != EINTR) throw_errno("sync with container process: receive");
+    }
+    if (n == 0) throw Error("container process exited during setup");
+    if (static_cast<size_t>(n) < sizeof(uint32_t)) throw Error("sync with container process: short message");
+    uint32_t raw = 0;
+    std::memcpy(&raw, buffer.data(), sizeof raw);
+    return {static_cast<Message>(raw), std::string(buffer.data() + sizeof raw, static_cast<size_t>(n) - sizeof raw)};
+}
+
+std::string SyncChannel::expect(Message type, const char* what) const {
+    auto [received, payload] = receive();
+    if (received == Message::Failed) throw Error(payload);
+    if (received != type) {
+        throw Error(std::string("sync with container process: unexpected message while waiting for ") + what);
+    }
+    return payload;
+}
+
+}  // namespace hull::container

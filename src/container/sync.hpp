@@ -1,0 +1,35 @@
+// The runtime ↔ container-process handshake over a SOCK_SEQPACKET socketpair.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace hull::container {
+
+enum class Message : uint32_t {
+    UserNamespaceReady = 1,  // child → runtime: write my id mappings
+    MappingsWritten,         // runtime → child
+    InitPid,                 // intermediate child → runtime: the container process's pid
+    Go,                      // runtime → child: cgroups placed; payload: the container pid
+    RunCreateRuntimeHooks,   // child → runtime: mounts done, before pivot_root
+    HooksDone,               // runtime → child
+    Ready,                   // child → runtime: waiting on the exec fifo
+    Failed,                  // either way; payload: the error message
+};
+
+class SyncChannel {
+public:
+    explicit SyncChannel(int fd) : fd_(fd) {}
+    void send(Message type, const std::string& payload = "") const;
+    // Throws on EOF or error. A Failed message from the peer is returned, not thrown.
+    std::pair<Message, std::string> receive() const;
+    // Receives and checks the type; a Failed message is rethrown as its text.
+    std::string expect(Message type, const char* what) const;
+    int fd() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+}  // namespace hull::container
