@@ -27,4 +27,13 @@ void switch_user_and_capabilities(const oci::Process& process);
 
 void set_no_new_privileges();
 
+// Writes /proc/self/oom_score_adj through a verified procfs.
+void apply_oom_score_adj(int value);
+void apply_scheduler(const oci::LinuxSchedulerAttr& scheduler);
+void apply_io_priority(const oci::LinuxIOPriority& priority);
+void apply_personality(const oci::LinuxPersonality& personality);
+
+// Marks every fd >= first CLOEXEC so no host fd reaches the container (CVE-2024-21626).
+void close_fds_from(int first);
+
 }  // namespace hull::process

@@ -1,1 +1,188 @@
+// A container's cgroup across the unified tree and every v1 hierarchy.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "hull/cgroups.hpp"
+#include "hull/error.hpp"
+#include "hull/syscall.hpp"
+
+namespace hull::cgroups {
+
+namespace {
+
+constexpr auto rmdir_retry_budget = std::chrono::milliseconds(2000);
+
+std::vector<std::string> leaf_dirs(const Layout& layout, const std::string& path) {
+    std::vector<std::string> dirs;
+    if (!layout.unified_mount.empty()) dirs.push_back(layout.unified_mount + path);
+    for (const auto& h : layout.v1) dirs.push_back(h.mount_point + path);
+    return dirs;
+}
+
+bool is_cpuset(const Hierarchy& h) {
+    return std::find(h.controllers.begin(), h.controllers.end(), "cpuset") != h.controllers.end();
+}
+
+std::string trimmed(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+// A new v1 cpuset cgroup starts with empty cpus/mems: copy them from the parent.
+void inherit_cpuset(const std::string& dir) {
+    const std::string parent = dir.substr(0, dir.rfind('/'));
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+        const std::string own = dir + "/" + file;
+        if (!trimmed(sys::read_file(own)).empty()) continue;
+        sys::write_file(own, trimmed(sys::read_file(parent + "/" + file)));
+    }
+}
+
+std::vector<pid_t> read_pids(const std::string& dir) {
+    std::vector<pid_t> pids;
+    std::string text;
+    try {
+        text = sys::read_file(dir + "/cgroup.procs");
+    } catch (const Error&) {
+        return pids;
+    }
+    std::stringstream stream(text);
+    pid_t pid;
+    while (stream >> pid) pids.push_back(pid);
+    return pids;
+}
+
+void remove_dir(const std::string& dir) {
+    const auto deadline = std::chrono::steady_clock::now() + rmdir_retry_budget;
+    while (::rmdir(dir.c_str()) != 0) {
+        if (errno == ENOENT) return;
+        if (errno != EBUSY || std::chrono::steady_clock::now() > deadline) throw_errno("remove cgroup " + dir);
+        for (const pid_t pid : read_pids(dir)) ::kill(pid, SIGKILL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+}  // namespace
+
+Cgroup Cgroup::create(const Layout& layout, const std::string& path) {
+    Cgroup cgroup;
+    cgroup.layout_ = layout;
+    cgroup.path_ = path;
+    const auto make = [&](const std::string& root, bool cpuset) {
+        std::string dir = root;
+        std::stringstream parts(path);
+        std::string part;
+        while (std::getline(parts, part, '/')) {
+            if (part.empty()) continue;
+            dir += "/" + part;
+            if (::mkdir(dir.c_str(), 0755) == 0) {
+                cgroup.created_dirs_.push_back(dir);
+                if (cpuset) inherit_cpuset(dir);
+            } else if (errno != EEXIST) {
+                throw_errno("create cgroup " + dir);
+            }
+        }
+        if (!read_pids(dir).empty()) throw Error("cgroup " + dir + " is already in use by other processes", EBUSY);
+    };
+    if (!layout.unified_mount.empty()) make(layout.unified_mount, false);
+    for (const auto& h : layout.v1) make(h.mount_point, is_cpuset(h));
+    if (!layout.unified_mount.empty()) {
+        const std::string dir = layout.unified_mount + path;
+        cgroup.unified_fd_.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!cgroup.unified_fd_) throw_errno("open cgroup " + dir);
+    }
+    return cgroup;
+}
+
+Cgroup Cgroup::attach(const Layout& layout, const std::string& path) {
+    Cgroup cgroup;
+    cgroup.layout_ = layout;
+    cgroup.path_ = path;
+    cgroup.released_ = true;
+    if (!layout.unified_mount.empty()) {
+        cgroup.unified_fd_.reset(::open((layout.unified_mount + path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    }
+    return cgroup;
+}
+
+Cgroup::Cgroup(Cgroup&&) noexcept = default;
+Cgroup& Cgroup::operator=(Cgroup&&) noexcept = default;
+
+Cgroup::~Cgroup() {
+    if (released_) return;
+    for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it) {
+        try {
+            remove_dir(*it);
+        } catch (const Error&) {
+            // Best effort while unwinding a failed create.
+        }
+    }
+}
+
+int Cgroup::unified_fd() const noexcept { return unified_fd_.get(); }
+
+void Cgroup::add_process(pid_t pid, bool include_unified) const {
+    const std::string text = std::to_string(pid);
+    if (include_unified && !layout_.unified_mount.empty()) sys::write_file(layout_.unified_mount + path_ + "/cgroup.procs", text);
+    for (const auto& h : layout_.v1) sys::write_file(h.mount_point + path_ + "/cgroup.procs", text);
+}
+
+std::vector<pid_t> Cgroup::pids() const {
+    if (!layout_.unified_mount.empty()) {
+        auto found = read_pids(layout_.unified_mount + path_);
+        if (!found.empty() || layout_.v1.empty()) return found;
+    }
+    for (const auto& h : layout_.v1) {
+        auto found = read_pids(h.mount_point + path_);
+        if (!found.empty()) return found;
+    }
+    return {};
+}
+
+bool Cgroup::frozen() const {
+    for (const auto& h : layout_.v1) {
+        if (std::find(h.controllers.begin(), h.controllers.end(), "freezer") == h.controllers.end()) continue;
+        try {
+            const std::string state = trimmed(sys::read_file(h.mount_point + path_ + "/freezer.state"));
+            return state == "FROZEN" || state == "FREEZING";
+        } catch (const Error&) {
+            return false;
+        }
+    }
+    if (layout_.unified_mount.empty()) return false;
+    try {
+        return trimmed(sys::read_file(layout_.unified_mount + path_ + "/cgroup.freeze")) == "1";
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+void Cgroup::destroy() {
+    if (!layout_.unified_mount.empty()) {
+        const std::string kill_file = layout_.unified_mount + path_ + "/cgroup.kill";
+        if (::access(kill_file.c_str(), W_OK) == 0 && !read_pids(layout_.unified_mount + path_).empty()) {
+            sys::write_file(kill_file, "1");
+        }
+    }
+    for (const auto& dir : leaf_dirs(layout_, path_)) {
+        for (const pid_t pid : read_pids(dir)) ::kill(pid, SIGKILL);
+    }
+    for (const auto& dir : leaf_dirs(layout_, path_)) remove_dir(dir);
+    // hull's own parent of default paths goes when the last container leaves it; parents of a
+    // configured cgroupsPath belong to whoever chose it.
+    if (path_.rfind("/hull/", 0) == 0 && path_.find('/', 6) == std::string::npos) {
+        for (const auto& root : leaf_dirs(layout_, "/hull")) ::rmdir(root.c_str());
+    }
+    released_ = true;
+}
+
+void Cgroup::release() noexcept { released_ = true; }
+
+}  // namespace hull::cgroups

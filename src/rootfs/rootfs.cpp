@@ -1,1 +1,318 @@
+// prepare: propagation, the rootfs bind, the config mounts, devices. enter: pivot_root and the
+// masked, read-only and root-readonly settings.
+#include "hull/rootfs.hpp"
 
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "devices.hpp"
+#include "fd_path.hpp"
+#include "hull/error.hpp"
+#include "mount_options.hpp"
+
+namespace hull::rootfs {
+
+namespace {
+
+unsigned long propagation_flags(const std::string& name) {
+    if (name == "shared") return MS_SHARED;
+    if (name == "rshared") return MS_SHARED | MS_REC;
+    if (name == "slave") return MS_SLAVE;
+    if (name == "rslave") return MS_SLAVE | MS_REC;
+    if (name == "private") return MS_PRIVATE;
+    if (name == "rprivate") return MS_PRIVATE | MS_REC;
+    if (name == "unbindable") return MS_UNBINDABLE;
+    if (name == "runbindable") return MS_UNBINDABLE | MS_REC;
+    throw Error("linux.rootfsPropagation: unknown value \"" + name + "\"");
+}
+
+std::string describe(const oci::Mount& m, size_t index) {
+    return "mount " + m.source.value_or(m.type.value_or("none")) + " on " + m.destination + " (mounts[" +
+           std::to_string(index) + "])";
+}
+
+bool is_bind(const oci::Mount& m, const MountOptions& options) {
+    return options.bind || m.type.value_or("") == "bind";
+}
+
+std::string bind_source(const oci::Mount& m, const Context& ctx) {
+    const std::string source = m.source.value_or("");
+    if (source.empty()) throw Error("mount on " + m.destination + ": a bind mount needs a source");
+    return source.front() == '/' ? source : ctx.bundle + "/" + source;
+}
+
+void set_propagation(int target_fd, unsigned long propagation, const std::string& what) {
+    if (propagation == 0) return;
+    if (::mount(nullptr, fd_path(target_fd).c_str(), nullptr, propagation, nullptr) != 0) {
+        throw_errno(what + ": set propagation");
+    }
+}
+
+void bind_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what) {
+    const std::string source = bind_source(m, ctx);
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0) throw_errno(what + ": source " + source);
+    UniqueFd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | (options.recursive_bind ? AT_RECURSIVE : 0)));
+    if (!tree) throw_errno(what + ": open_tree " + source);
+    uint64_t set = options.attr_set;
+    uint64_t clear = options.attr_clear;
+    if ((set & MOUNT_ATTR__ATIME) != 0) clear |= MOUNT_ATTR__ATIME;
+    if ((set | clear) != 0 && mount_setattr(tree.get(), 0, set, clear) != 0) throw_errno(what + ": set mount flags");
+    uint64_t rset = options.recursive_set;
+    uint64_t rclear = options.recursive_clear;
+    if ((rset & MOUNT_ATTR__ATIME) != 0) rclear |= MOUNT_ATTR__ATIME;
+    if ((rset | rclear) != 0 && mount_setattr(tree.get(), AT_RECURSIVE, rset, rclear) != 0) {
+        throw_errno(what + ": set recursive mount flags");
+    }
+    UniqueFd target = make_target(root_fd, m.destination, !S_ISDIR(st.st_mode), what);
+    if (move_mount(tree.get(), target.get()) != 0) throw_errno(what);
+    UniqueFd mounted = open_in_root(root_fd, m.destination, O_PATH);
+    if (!mounted) throw_errno(what + ": reopen");
+    set_propagation(mounted.get(), options.propagation, what);
+}
+
+// A filesystem mount with the legacy mount(2), onto the fd we resolved inside the root.
+void filesystem_mount(const std::string& type, const std::string& source, const std::string& destination,
+                      const MountOptions& options, int root_fd, const std::string& what) {
+    const bool pseudo = type == "proc" || type == "sysfs";
+    UniqueFd target;
+    if (pseudo) {
+        // CVE-2019-19921 / CVE-2023-27561: /proc and /sys must be real directories.
+        target = open_in_root(root_fd, destination, O_PATH | O_DIRECTORY, true);
+        if (!target && errno == ENOENT) target = make_target(root_fd, destination, false, what);
+        if (!target) throw_errno(what + ": " + destination + " must be a directory, not a symlink");
+    } else {
+        target = make_target(root_fd, destination, false, what);
+    }
+    const unsigned long flags = options.flags & ~static_cast<unsigned long>(MS_REMOUNT);
+    if (::mount(source.c_str(), fd_path(target.get()).c_str(), type.c_str(), flags,
+                options.data.empty() ? nullptr : options.data.c_str()) != 0) {
+        throw_errno(what);
+    }
+    UniqueFd mounted = open_in_root(root_fd, destination, O_PATH);
+    if (!mounted) throw_errno(what + ": reopen");
+    if ((options.recursive_set | options.recursive_clear) != 0 &&
+        mount_setattr(mounted.get(), AT_RECURSIVE, options.recursive_set, options.recursive_clear) != 0) {
+        throw_errno(what + ": set recursive mount flags");
+    }
+    set_propagation(mounted.get(), options.propagation, what);
+}
+
+std::string hierarchy_name(const cgroups::Hierarchy& h) {
+    std::string name;
+    for (const auto& c : h.controllers) {
+        const std::string part = c.rfind("name=", 0) == 0 ? c.substr(5) : c;
+        name += (name.empty() ? "" : ",") + part;
+    }
+    return name;
+}
+
+void cgroup_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what) {
+    const auto& layout = *ctx.cgroup_layout;
+    MountOptions leaf = options;
+    leaf.data.clear();
+    if (layout.mode == cgroups::Mode::Unified) {
+        if (ctx.cgroup_namespace) {
+            filesystem_mount("cgroup2", "cgroup2", m.destination, leaf, root_fd, what);
+        } else {
+            oci::Mount bind = m;
+            bind.source = layout.unified_mount + ctx.cgroup_path;
+            bind_mount(bind, leaf, ctx, root_fd, what);
+        }
+        return;
+    }
+    MountOptions tmpfs = options;
+    tmpfs.flags &= ~static_cast<unsigned long>(MS_RDONLY);
+    tmpfs.data = "mode=755";
+    filesystem_mount("tmpfs", "tmpfs", m.destination, tmpfs, root_fd, what);
+    for (const auto& h : layout.v1) {
+        const std::string name = hierarchy_name(h);
+        const std::string destination = m.destination + "/" + name;
+        if (ctx.cgroup_namespace) {
+            MountOptions v1 = leaf;
+            for (const auto& c : h.controllers) v1.data += (v1.data.empty() ? "" : ",") + c;
+            filesystem_mount("cgroup", "cgroup", destination, v1, root_fd, what + " [" + name + "]");
+        } else {
+            oci::Mount bind = m;
+            bind.destination = destination;
+            bind.source = h.mount_point + ctx.cgroup_path;
+            bind_mount(bind, leaf, ctx, root_fd, what + " [" + name + "]");
+        }
+        if (h.controllers.size() > 1) {
+            UniqueFd dir = open_in_root(root_fd, m.destination, O_PATH | O_DIRECTORY);
+            for (const auto& c : h.controllers) ::symlinkat(name.c_str(), dir.get(), c.c_str());
+        }
+    }
+    if (layout.mode == cgroups::Mode::Hybrid) {
+        const std::string destination = m.destination + "/unified";
+        if (ctx.cgroup_namespace) {
+            filesystem_mount("cgroup2", "cgroup2", destination, leaf, root_fd, what + " [unified]");
+        } else {
+            oci::Mount bind = m;
+            bind.destination = destination;
+            bind.source = layout.unified_mount + ctx.cgroup_path;
+            bind_mount(bind, leaf, ctx, root_fd, what + " [unified]");
+        }
+    }
+    if ((options.flags & MS_RDONLY) != 0) {
+        UniqueFd top = open_in_root(root_fd, m.destination, O_PATH);
+        if (!top || mount_setattr(top.get(), 0, MOUNT_ATTR_RDONLY, 0) != 0) throw_errno(what + ": make read-only");
+    }
+}
+
+void mount_one(const oci::Mount& m, size_t index, const Context& ctx, int root_fd) {
+    const std::string what = describe(m, index);
+    const MountOptions options = parse_mount_options(m.options);
+    if (options.idmap || !m.uidMappings.empty()) throw Error(what + ": idmapped mounts are not supported yet");
+    if (is_bind(m, options)) {
+        bind_mount(m, options, ctx, root_fd, what);
+        return;
+    }
+    const std::string type = m.type.value_or("");
+    if (type.empty() || type == "none") throw Error(what + ": a mount needs a type (or the bind option)");
+    if (type == "cgroup") {
+        cgroup_mount(m, options, ctx, root_fd, what);
+        return;
+    }
+    try {
+        filesystem_mount(type, m.source.value_or(type), m.destination, options, root_fd, what);
+    } catch (const Error& e) {
+        // sysfs needs a network namespace owned by our user namespace; without one, bind the host's.
+        if (type != "sysfs" || e.code() != EPERM || !ctx.user_namespace) throw;
+        oci::Mount bind = m;
+        bind.source = "/sys";
+        MountOptions rbind = options;
+        rbind.bind = rbind.recursive_bind = true;
+        rbind.attr_set |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+        bind_mount(bind, rbind, ctx, root_fd, what);
+    }
+}
+
+bool has_mount_at(const oci::Spec& spec, const std::string& destination) {
+    return std::any_of(spec.mounts.begin(), spec.mounts.end(),
+                       [&](const oci::Mount& m) { return m.destination == destination; });
+}
+
+UniqueFd open_root(const Context& ctx) {
+    UniqueFd root(::open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_errno("open rootfs " + ctx.rootfs);
+    return root;
+}
+
+// A masked file gets the container's /dev/null, verified to be the real device (CVE-2025-31133).
+UniqueFd open_verified_dev_null(int root_fd) {
+    UniqueFd null = open_in_root(root_fd, "/dev/null", O_PATH, true);
+    if (!null) throw_errno("maskedPaths: open /dev/null (it must be the null device, not a symlink)");
+    struct stat st {};
+    if (::fstat(null.get(), &st) != 0) throw_errno("maskedPaths: stat /dev/null");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        throw Error("maskedPaths: /dev/null in the container is not the null device (1:3)");
+    }
+    return null;
+}
+
+void mask_paths(const std::vector<std::string>& paths, int root_fd) {
+    if (paths.empty()) return;
+    UniqueFd dev_null;
+    for (const auto& path : paths) {
+        UniqueFd target = open_in_root(root_fd, path, O_PATH | O_NOFOLLOW);
+        if (!target) {
+            if (errno == ENOENT) continue;
+            throw_errno("maskedPaths: open " + path);
+        }
+        struct stat st {};
+        if (::fstat(target.get(), &st) != 0) throw_errno("maskedPaths: stat " + path);
+        if (S_ISDIR(st.st_mode)) {
+            UniqueFd fs(static_cast<int>(::syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));
+            if (!fs) throw_errno("maskedPaths: fsopen tmpfs for " + path);
+            if (::syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+                throw_errno("maskedPaths: create tmpfs for " + path);
+            }
+            UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY)));
+            if (!mnt) throw_errno("maskedPaths: fsmount for " + path);
+            if (move_mount(mnt.get(), target.get()) != 0) throw_errno("maskedPaths: mount tmpfs on " + path);
+            continue;
+        }
+        if (!dev_null) dev_null = open_verified_dev_null(root_fd);
+        UniqueFd tree(open_tree(dev_null.get(), "", OPEN_TREE_CLONE | AT_EMPTY_PATH));
+        if (!tree) throw_errno("maskedPaths: clone /dev/null");
+        if (move_mount(tree.get(), target.get()) != 0) throw_errno("maskedPaths: mount /dev/null on " + path);
+    }
+}
+
+void make_paths_readonly(const std::vector<std::string>& paths, int root_fd) {
+    for (const auto& path : paths) {
+        UniqueFd target = open_in_root(root_fd, path, O_PATH | O_NOFOLLOW);
+        if (!target) {
+            if (errno == ENOENT) continue;
+            throw_errno("readonlyPaths: open " + path);
+        }
+        UniqueFd tree(open_tree(target.get(), "", OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH));
+        if (!tree) throw_errno("readonlyPaths: clone " + path);
+        if (mount_setattr(tree.get(), AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0) != 0) throw_errno("readonlyPaths: " + path);
+        if (move_mount(tree.get(), target.get()) != 0) throw_errno("readonlyPaths: mount " + path);
+    }
+}
+
+void pivot_into(const Context& ctx) {
+    if (::chdir(ctx.rootfs.c_str()) != 0) throw_errno("chdir " + ctx.rootfs);
+    if (ctx.no_pivot) {
+        if (::mount(ctx.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) throw_errno("move rootfs to /");
+        if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
+    } else {
+        if (::syscall(SYS_pivot_root, ".", ".") != 0) throw_errno("pivot_root " + ctx.rootfs);
+        // The old root is stacked under "."; detach it without propagating to the host.
+        if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) throw_errno("make old root rslave");
+        if (::umount2(".", MNT_DETACH) != 0) throw_errno("detach old root");
+    }
+    if (::chdir("/") != 0) throw_errno("chdir /");
+}
+
+}  // namespace
+
+void prepare(const Context& ctx) {
+    const oci::Spec& spec = *ctx.spec;
+    ::umask(0);
+    const auto& propagation = spec.linux ? spec.linux->rootfsPropagation : std::nullopt;
+    const unsigned long root_propagation =
+        propagation && !propagation->empty() ? propagation_flags(*propagation) | MS_REC : MS_SLAVE | MS_REC;
+    // Nothing we mount may propagate back to the host (shared only when the config asks).
+    if (::mount(nullptr, "/", nullptr, (root_propagation & MS_SHARED) ? MS_SLAVE | MS_REC : root_propagation, nullptr) != 0) {
+        throw_errno("set propagation of /");
+    }
+    if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+        throw_errno("bind rootfs " + ctx.rootfs + " on itself");
+    }
+    const UniqueFd root = open_root(ctx);
+    for (size_t i = 0; i < spec.mounts.size(); ++i) mount_one(spec.mounts[i], i, ctx, root.get());
+    const bool dev_from_config = has_mount_at(spec, "/dev");
+    create_devices(spec, root.get(), dev_from_config, ctx.user_namespace, has_mount_at(spec, "/dev/pts"));
+}
+
+void enter(const Context& ctx) {
+    const oci::Spec& spec = *ctx.spec;
+    pivot_into(ctx);
+    const UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_errno("open new root");
+    if (spec.linux) {
+        mask_paths(spec.linux->maskedPaths, root.get());
+        make_paths_readonly(spec.linux->readonlyPaths, root.get());
+    }
+    if (spec.root && spec.root->readonly && mount_setattr(root.get(), 0, MOUNT_ATTR_RDONLY, 0) != 0) {
+        throw_errno("root.readonly: make / read-only");
+    }
+    if (spec.linux && spec.linux->rootfsPropagation && !spec.linux->rootfsPropagation->empty()) {
+        if (::mount(nullptr, "/", nullptr, propagation_flags(*spec.linux->rootfsPropagation), nullptr) != 0) {
+            throw_errno("linux.rootfsPropagation: " + *spec.linux->rootfsPropagation);
+        }
+    }
+}
+
+}  // namespace hull::rootfs

@@ -1,1 +1,176 @@
+// linux.seccomp → libseccomp filter.
+#include "hull/seccomp.hpp"
 
+#include <fcntl.h>
+#include <seccomp.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <map>
+#include <memory>
+
+#include "hull/error.hpp"
+
+namespace hull::seccomp {
+
+namespace {
+
+struct ContextDeleter {
+    void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
+};
+using Context = std::unique_ptr<void, ContextDeleter>;
+
+constexpr std::array<const char*, 9> action_names{"SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+                                                  "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
+                                                  "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY"};
+constexpr std::array<std::pair<const char*, scmp_compare>, 7> operators{{{"SCMP_CMP_NE", SCMP_CMP_NE},
+                                                                        {"SCMP_CMP_LT", SCMP_CMP_LT},
+                                                                        {"SCMP_CMP_LE", SCMP_CMP_LE},
+                                                                        {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+                                                                        {"SCMP_CMP_GE", SCMP_CMP_GE},
+                                                                        {"SCMP_CMP_GT", SCMP_CMP_GT},
+                                                                        {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}}};
+constexpr std::array<const char*, 4> flag_names{"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                                "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                                                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
+
+template <typename Array>
+bool known(const Array& names, const std::string& name) {
+    return std::find_if(names.begin(), names.end(), [&](const char* n) { return name == n; }) != names.end();
+}
+
+uint32_t arch_token(const std::string& name) {
+    if (name.rfind("SCMP_ARCH_", 0) != 0) return 0;
+    std::string lower = name.substr(10);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return seccomp_arch_resolve_name(lower.c_str());
+}
+
+uint32_t action_value(const std::string& action, std::optional<uint32_t> errno_ret) {
+    if (action == "SCMP_ACT_KILL" || action == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
+    if (action == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+    if (action == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
+    if (action == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(errno_ret.value_or(EPERM));
+    if (action == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(errno_ret.value_or(EPERM));
+    if (action == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+    if (action == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+    if (action == "SCMP_ACT_NOTIFY") return SCMP_ACT_NOTIFY;
+    throw Error("unknown seccomp action \"" + action + "\"");
+}
+
+scmp_compare operator_value(const std::string& op) {
+    for (const auto& [name, value] : operators) {
+        if (op == name) return value;
+    }
+    throw Error("unknown seccomp operator \"" + op + "\"");
+}
+
+void check(int rc, const std::string& what) {
+    if (rc < 0) throw_errno(what, -rc);
+}
+
+void add_rule(scmp_filter_ctx ctx, uint32_t action, int syscall, const std::vector<oci::LinuxSeccompArg>& args,
+              const std::string& field) {
+    std::vector<scmp_arg_cmp> conditions;
+    for (const auto& arg : args) {
+        scmp_arg_cmp cmp{};
+        cmp.arg = arg.index;
+        cmp.op = operator_value(arg.op);
+        cmp.datum_a = arg.value;
+        cmp.datum_b = arg.valueTwo.value_or(0);
+        conditions.push_back(cmp);
+    }
+    // libseccomp can't AND two conditions on one argument; as runc does, such a rule becomes one
+    // rule per condition (OR).
+    bool repeated_index = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+        for (size_t j = i + 1; j < args.size(); ++j) repeated_index |= args[i].index == args[j].index;
+    }
+    if (repeated_index) {
+        for (const auto& cmp : conditions) check(seccomp_rule_add_array(ctx, action, syscall, 1, &cmp), field + ": add rule");
+        return;
+    }
+    check(seccomp_rule_add_array(ctx, action, syscall, static_cast<unsigned>(conditions.size()), conditions.data()),
+          field + ": add rule");
+}
+
+}  // namespace
+
+void validate(const oci::LinuxSeccomp& profile) {
+    const std::string base = "linux.seccomp";
+    if (!known(action_names, profile.defaultAction)) {
+        throw Error(base + ".defaultAction: unknown action \"" + profile.defaultAction + "\"");
+    }
+    if (profile.defaultAction == "SCMP_ACT_NOTIFY") throw Error(base + ".defaultAction: SCMP_ACT_NOTIFY is not allowed as the default");
+    for (size_t i = 0; i < profile.architectures.size(); ++i) {
+        if (arch_token(profile.architectures[i]) == 0) {
+            throw Error(base + ".architectures[" + std::to_string(i) + "]: unknown architecture \"" + profile.architectures[i] + "\"");
+        }
+    }
+    for (size_t i = 0; i < profile.flags.size(); ++i) {
+        if (!known(flag_names, profile.flags[i])) {
+            throw Error(base + ".flags[" + std::to_string(i) + "]: unknown flag \"" + profile.flags[i] + "\"");
+        }
+    }
+    bool uses_notify = false;
+    for (size_t i = 0; i < profile.syscalls.size(); ++i) {
+        const auto& call = profile.syscalls[i];
+        const std::string field = base + ".syscalls[" + std::to_string(i) + "]";
+        if (!known(action_names, call.action)) throw Error(field + ".action: unknown action \"" + call.action + "\"");
+        uses_notify |= call.action == "SCMP_ACT_NOTIFY";
+        for (size_t a = 0; a < call.args.size(); ++a) {
+            const auto& arg = call.args[a];
+            const std::string arg_field = field + ".args[" + std::to_string(a) + "]";
+            if (arg.index >= 6) throw Error(arg_field + ".index: must be below 6");
+            bool op_known = false;
+            for (const auto& op : operators) op_known |= arg.op == op.first;
+            if (!op_known) throw Error(arg_field + ".op: unknown operator \"" + arg.op + "\"");
+        }
+    }
+    if (uses_notify && (!profile.listenerPath || profile.listenerPath->empty())) {
+        throw Error(base + ".listenerPath: required when a rule uses SCMP_ACT_NOTIFY");
+    }
+}
+
+UniqueFd load(const oci::LinuxSeccomp& profile) {
+    validate(profile);
+    const uint32_t default_action = action_value(profile.defaultAction, profile.defaultErrnoRet);
+    Context ctx(seccomp_init(default_action));
+    if (!ctx) throw Error("linux.seccomp: seccomp_init failed");
+    for (const auto& arch : profile.architectures) {
+        const int rc = seccomp_arch_add(ctx.get(), arch_token(arch));
+        if (rc < 0 && rc != -EEXIST) check(rc, "linux.seccomp.architectures: add " + arch);
+    }
+    for (const auto& flag : profile.flags) {
+        if (flag == "SECCOMP_FILTER_FLAG_TSYNC") check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1), "seccomp flag " + flag);
+        if (flag == "SECCOMP_FILTER_FLAG_LOG") check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_LOG, 1), "seccomp flag " + flag);
+        if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_SSB, 1), "seccomp flag " + flag);
+        if (flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") {
+            throw Error("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6 (this build has " +
+                        std::to_string(seccomp_version()->major) + "." + std::to_string(seccomp_version()->minor) + ")");
+        }
+    }
+    bool uses_notify = false;
+    for (size_t i = 0; i < profile.syscalls.size(); ++i) {
+        const auto& call = profile.syscalls[i];
+        const uint32_t action = action_value(call.action, call.errnoRet);
+        if (action == default_action) continue;  // libseccomp rejects rules equal to the default
+        uses_notify |= call.action == "SCMP_ACT_NOTIFY";
+        for (const auto& name : call.names) {
+            const int number = seccomp_syscall_resolve_name(name.c_str());
+            if (number == __NR_SCMP_ERROR) continue;  // unknown to this libseccomp/arch: skipped, as runc does
+            add_rule(ctx.get(), action, number, call.args, "linux.seccomp.syscalls[" + std::to_string(i) + "] " + name);
+        }
+    }
+    check(seccomp_load(ctx.get()), "linux.seccomp: load filter");
+    if (!uses_notify) return {};
+    // The context owns its notify fd and closes it on release: keep a duplicate.
+    const int fd = seccomp_notify_fd(ctx.get());
+    if (fd < 0) throw Error("linux.seccomp: no notify fd");
+    UniqueFd listener(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    if (!listener) throw_errno("linux.seccomp: duplicate notify fd");
+    return listener;
+}
+
+}  // namespace hull::seccomp

@@ -331,6 +331,6 @@ LinuxResources parse_resources(const Json& doc, const std::string& origin = "res
 Json to_json(const LinuxResources& resources);
 
 // The config `hull spec` writes (runc's default; rootless variant with a user namespace).
-Spec default_spec(bool rootless);
+Spec default_spec(bool rootless, uint32_t host_uid = 0, uint32_t host_gid = 0);
 
 }  // namespace oci
