@@ -28,8 +28,11 @@ struct Context {
 // creates the default devices, linux.devices and the /dev symlinks.
 void prepare(const Context& ctx);
 
-// After the createContainer hooks: pivot_root (or MS_MOVE + chroot), then maskedPaths,
-// readonlyPaths, root.readonly and the rootfsPropagation of the new root. cwd is "/" afterwards.
+// After the createContainer hooks: pivot_root (or MS_MOVE + chroot). cwd is "/" afterwards.
 void enter(const Context& ctx);
+
+// After sysctl (which needs a writable /proc/sys): maskedPaths, readonlyPaths, root.readonly and
+// the rootfsPropagation of the new root.
+void finalize(const Context& ctx);
 
 }  // namespace hull::rootfs

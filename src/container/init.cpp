@@ -119,6 +119,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
 
     rootfs::enter(rootfs_ctx);
     ns::apply_sysctl(linux.sysctl);
+    rootfs::finalize(rootfs_ctx);
     if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize);
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);

@@ -296,9 +296,10 @@ void prepare(const Context& ctx) {
     create_devices(spec, root.get(), dev_from_config, ctx.user_namespace, has_mount_at(spec, "/dev/pts"));
 }
 
-void enter(const Context& ctx) {
+void enter(const Context& ctx) { pivot_into(ctx); }
+
+void finalize(const Context& ctx) {
     const oci::Spec& spec = *ctx.spec;
-    pivot_into(ctx);
     const UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open new root");
     if (spec.linux) {
