@@ -160,6 +160,7 @@ struct ExecContext {
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);
     if (process.oomScoreAdj) process::apply_oom_score_adj(*process.oomScoreAdj);
+    process::apply_rlimits(process.rlimits);
     keep_only_preserved_fds(ctx.preserve_fds);
     finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable);
 }

@@ -125,6 +125,8 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     const std::string executable = find_executable(process);
     if (linux.seccomp) seccomp::validate(*linux.seccomp);
 
+    // Before Ready, so an impossible limit fails create rather than the started container.
+    process::apply_rlimits(process.rlimits);
     ::prctl(PR_SET_PDEATHSIG, 0);  // the runtime exits after Ready; we must outlive it
     sync.send(Message::Ready);
     runtime_released = true;

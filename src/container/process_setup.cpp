@@ -115,7 +115,6 @@ void finish_and_exec(const oci::Process& process, const std::optional<oci::Linux
                      const std::string& executable) {
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
-    process::apply_rlimits(process.rlimits);
     UniqueFd listener;
     if (seccomp && !process.noNewPrivileges) listener = seccomp::load(*seccomp);
     process::switch_user_and_capabilities(process);

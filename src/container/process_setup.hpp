@@ -22,7 +22,7 @@ std::string find_executable(const oci::Process& process);
 // No fd but stdio and the `preserved` ones from 3 survives execve.
 void keep_only_preserved_fds(unsigned preserved);
 
-// rlimits, scheduling, seccomp, user and capabilities, no_new_privs, default signals; then execve.
+// Scheduling, seccomp, user and capabilities, no_new_privs, default signals; then execve.
 // Seccomp goes last when no_new_privs is set, else before the capabilities are dropped (loading a
 // filter without no_new_privs needs CAP_SYS_ADMIN).
 [[noreturn]] void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
