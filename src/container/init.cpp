@@ -115,7 +115,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
 
     sync.send(Message::RunCreateRuntimeHooks);
     sync.expect(Message::HooksDone, "createRuntime hooks");
-    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", hook_state_json(ctx, pid, "created"));
+    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", hook_state_json(ctx, pid, "creating"));
 
     rootfs::enter(rootfs_ctx);
     ns::apply_sysctl(linux.sysctl);
@@ -135,7 +135,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     keep_only_preserved_fds(ctx.preserve_fds);
 
     wait_for_start(ctx.state_dir_fd);
-    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", hook_state_json(ctx, pid, "running"));
+    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", hook_state_json(ctx, pid, "created"));
 
     if (linux.personality) process::apply_personality(*linux.personality);
     finish_and_exec(process, linux.seccomp, executable);
