@@ -23,12 +23,19 @@ void add_exec(CLI::App& app, Globals& globals, Action& action) {
     command->add_option("--cgroup", options->cgroup, "sub-cgroup of the container to run in");
     command->add_flag("--ignore-paused", options->ignore_paused, "allow exec in a paused container");
     command->add_option("container-id", *id, "container id")->required();
-    command->add_option("command", options->args, "command and arguments");
+    // Everything after the id is the command, flags included (sh -c ...).
     command->prefix_command();
     command->callback([&globals, &action, options, id, command] {
         globals.preserve_fds = options->preserve_fds;
         for (const auto& extra : command->remaining()) options->args.push_back(extra);
-        action = [&globals, options, id] { return exec_in_container(globals.runtime(), *id, *options); };
+        action = [&globals, options, id] {
+            try {
+                return exec_in_container(globals.runtime(), *id, *options);
+            } catch (const std::exception& e) {
+                log::error(e.what());
+                return 255;  // runc's status when the runtime itself fails to exec
+            }
+        };
     });
 }
 
