@@ -77,7 +77,12 @@ T integer_in_range(const Node& node, const char* expected) {
             if (n > std::numeric_limits<T>::max()) node.fail(std::string("value ") + std::to_string(n) + " out of range for " + expected);
             return static_cast<T>(n);
         }
-        if (v.is_number_integer()) node.fail(std::string("expected ") + expected + ", got negative number " + std::to_string(v.get<int64_t>()));
+        if (v.is_number_integer()) {
+            const auto n = v.get<int64_t>();
+            if (n < 0) node.fail(std::string("expected ") + expected + ", got negative number " + std::to_string(n));
+            if (static_cast<uint64_t>(n) > std::numeric_limits<T>::max()) node.fail(std::string("value ") + std::to_string(n) + " out of range for " + expected);
+            return static_cast<T>(n);
+        }
     } else {
         if (v.is_number_unsigned()) {
             const auto n = v.get<uint64_t>();

@@ -227,7 +227,7 @@ int parse_signal(const std::string& text) {
         if (name == candidate) return number;
     }
     if (name.rfind("RTMIN", 0) == 0 || name.rfind("RTMAX", 0) == 0) {
-        const bool from_min = name[3] == 'M' && name[4] == 'I';
+        const bool from_min = name.rfind("RTMIN", 0) == 0;
         const std::string rest = name.substr(5);
         int offset = 0;
         if (!rest.empty()) {

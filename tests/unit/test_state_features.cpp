@@ -1,1 +1,55 @@
+#include <gtest/gtest.h>
 
+#include <csignal>
+
+#include "hull/container.hpp"
+#include "hull/error.hpp"
+#include "oci/error.hpp"
+#include "oci/features.hpp"
+#include "oci/state.hpp"
+
+TEST(StateTest, RoundTripsAndOmitsPidWhenAbsent) {
+    oci::State state;
+    state.id = "c1";
+    state.status = "running";
+    state.pid = 42;
+    state.bundle = "/b";
+    state.annotations = {{"k", "v"}};
+    const auto json = oci::to_json(state);
+    EXPECT_EQ(json["pid"], 42);
+    const auto back = oci::parse_state(json);
+    EXPECT_EQ(back.id, "c1");
+    EXPECT_EQ(back.pid, 42);
+    EXPECT_EQ(back.annotations.at("k"), "v");
+    state.pid.reset();
+    EXPECT_FALSE(oci::to_json(state).contains("pid"));
+}
+
+TEST(StateTest, MissingIdIsAnError) {
+    EXPECT_THROW(oci::parse_state(oci::Json{{"ociVersion", "1.3.0"}, {"status", "created"}, {"bundle", "/b"}}),
+                 oci::SpecError);
+}
+
+TEST(FeaturesTest, RuntimeFeaturesRoundTripAndAreTrue) {
+    const auto features = hull::runtime_features();
+    const auto json = oci::to_json(features);
+    EXPECT_EQ(json["ociVersionMax"], "1.3.0");
+    EXPECT_TRUE(json["linux"]["seccomp"]["enabled"].get<bool>());
+    EXPECT_FALSE(json["linux"]["apparmor"]["enabled"].get<bool>());
+    EXPECT_EQ(json["linux"]["mountExtensions"]["idmap"]["enabled"], false);
+    const auto back = oci::parse_features(json);
+    EXPECT_EQ(oci::to_json(back), json);
+    EXPECT_NE(std::find(back.linux.capabilities.begin(), back.linux.capabilities.end(), "CAP_SYS_ADMIN"),
+              back.linux.capabilities.end());
+}
+
+TEST(SignalTest, ParsesNamesWithAndWithoutSigAndNumbers) {
+    EXPECT_EQ(hull::parse_signal("KILL"), 9);
+    EXPECT_EQ(hull::parse_signal("SIGKILL"), 9);
+    EXPECT_EQ(hull::parse_signal("sigterm"), 15);
+    EXPECT_EQ(hull::parse_signal("9"), 9);
+    EXPECT_EQ(hull::parse_signal("RTMIN+1"), SIGRTMIN + 1);
+    EXPECT_THROW(hull::parse_signal("NOPE"), hull::Error);
+    EXPECT_THROW(hull::parse_signal("0"), hull::Error);
+    EXPECT_THROW(hull::parse_signal("99"), hull::Error);
+}
