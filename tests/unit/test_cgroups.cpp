@@ -1,1 +1,122 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "hull/cgroups.hpp"
+#include "hull/error.hpp"
+
+namespace fs = std::filesystem;
+using hull::cgroups::Mode;
+
+namespace {
+
+const char* hybrid_mountinfo =
+    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+    "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+    "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+    "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+    "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+    "99 23 0:32 /sub /mnt/again rw - cgroup cgroup rw,memory\n";
+
+TEST(CgroupLayoutTest, DetectsHybrid) {
+    const auto layout = hull::cgroups::detect_from_mountinfo(hybrid_mountinfo);
+    EXPECT_EQ(layout.mode, Mode::Hybrid);
+    EXPECT_EQ(layout.unified_mount, "/sys/fs/cgroup/unified");
+    ASSERT_EQ(layout.v1.size(), 3u);  // the second memory mount is a bind of the first
+    EXPECT_EQ(layout.v1[0].controllers, std::vector<std::string>{"cpu"});
+    EXPECT_EQ(layout.v1[2].controllers, std::vector<std::string>{"name=systemd"});
+}
+
+TEST(CgroupLayoutTest, DetectsPureV2AndPureV1AndEscapes) {
+    auto v2 = hull::cgroups::detect_from_mountinfo("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
+    EXPECT_EQ(v2.mode, Mode::Unified);
+    EXPECT_TRUE(v2.v1.empty());
+    auto v1 = hull::cgroups::detect_from_mountinfo(
+        "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+        "33 31 0:30 / /my\\040cgroups/pids rw - cgroup cgroup rw,pids\n");
+    EXPECT_EQ(v1.mode, Mode::Legacy);
+    ASSERT_EQ(v1.v1.size(), 2u);
+    EXPECT_EQ(v1.v1[0].controllers, (std::vector<std::string>{"cpu", "cpuacct"}));
+    EXPECT_EQ(v1.v1[1].mount_point, "/my cgroups/pids");
+}
+
+TEST(CgroupPathTest, ResolvesAndRejects) {
+    EXPECT_EQ(hull::cgroups::resolve_path(std::nullopt, "c1"), "/hull/c1");
+    EXPECT_EQ(hull::cgroups::resolve_path(std::string("/a//b/"), "c1"), "/a/b");
+    EXPECT_EQ(hull::cgroups::resolve_path(std::string("rel/x"), "c1"), "/rel/x");
+    for (const std::string bad : {"/a/../b", "/./a", "system.slice:hull:c1", "/"}) {
+        EXPECT_THROW(hull::cgroups::resolve_path(bad, "c1"), hull::Error) << bad;
+    }
+    try {
+        hull::cgroups::resolve_path(std::string("machine.slice:hull:x"), "c1");
+    } catch (const hull::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("needs --systemd-cgroup"), std::string::npos);
+    }
+}
+
+class FakeCgroupFsTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char pattern[] = "/tmp/hull-cgfs.XXXXXX";
+        ASSERT_NE(::mkdtemp(pattern), nullptr);
+        root_ = pattern;
+        fs::create_directories(root_ + "/memory/existing");
+        fs::create_directories(root_ + "/cpuset");
+        std::ofstream(root_ + "/cpuset/cpuset.cpus") << "0-1\n";
+        std::ofstream(root_ + "/cpuset/cpuset.mems") << "0\n";
+        layout_.mode = Mode::Legacy;
+        layout_.v1 = {{root_ + "/memory", {"memory"}}, {root_ + "/cpuset", {"cpuset"}}};
+    }
+    void TearDown() override { fs::remove_all(root_); }
+    std::string root_;
+    hull::cgroups::Layout layout_;
+};
+
+TEST_F(FakeCgroupFsTest, CreateRemovesOnlyWhatItMadeWhenNotReleased) {
+    {
+        fs::create_directories(root_ + "/cpuset/existing");
+        auto cgroup = hull::cgroups::Cgroup::create(layout_, "/existing");
+        EXPECT_TRUE(fs::is_directory(root_ + "/memory/existing"));
+    }
+    EXPECT_TRUE(fs::is_directory(root_ + "/memory/existing"));  // pre-existing: kept
+}
+
+TEST_F(FakeCgroupFsTest, AFailedCreateCleansUp) {
+    // cpuset.cpus can't be inherited into a plain directory that lacks the file: create fails
+    // and the memory directories it made are gone again.
+    EXPECT_THROW(hull::cgroups::Cgroup::create(layout_, "/new/leaf"), hull::Error);
+    EXPECT_FALSE(fs::exists(root_ + "/memory/new"));
+}
+
+TEST(RealCgroupTest, ProcessJoinsEveryHierarchyAndDestroyKillsIt) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    const auto layout = hull::cgroups::detect();
+    const std::string path = "/hull-unit-" + std::to_string(::getpid());
+    auto cgroup = hull::cgroups::Cgroup::create(layout, path);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    // On this host the cpuset hierarchy is real: joining it only works because create copied
+    // cpuset.cpus/mems into the new directory.
+    cgroup.add_process(child, true);
+    std::ifstream file("/proc/" + std::to_string(child) + "/cgroup");
+    std::string text((std::istreambuf_iterator<char>(file)), {});
+    for (const auto& h : layout.v1) {
+        EXPECT_NE(text.find(":" + h.controllers.front() + ":" + path + "\n"), std::string::npos) << text;
+    }
+    EXPECT_EQ(cgroup.pids(), std::vector<pid_t>{child});
+    EXPECT_FALSE(cgroup.frozen());
+    cgroup.destroy();
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFSIGNALED(status));
+    for (const auto& h : layout.v1) EXPECT_FALSE(fs::exists(h.mount_point + path));
+    if (!layout.unified_mount.empty()) EXPECT_FALSE(fs::exists(layout.unified_mount + path));
+}
+
+}  // namespace

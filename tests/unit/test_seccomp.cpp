@@ -1,1 +1,146 @@
+#include <gtest/gtest.h>
+#include <seccomp.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "hull/error.hpp"
+#include "hull/seccomp.hpp"
+#include "oci/config.hpp"
+
+namespace {
+
+oci::LinuxSeccomp profile_from(const std::string& json) {
+    oci::Json doc = {{"ociVersion", "1.3.0"}, {"linux", {{"seccomp", oci::Json::parse(json)}}}};
+    return *oci::parse_config(doc).linux->seccomp;
+}
+
+// Runs `body` in a child with no_new_privs and the filter loaded; returns the child's exit code.
+int in_child_with(const oci::LinuxSeccomp& profile, const std::function<int()>& body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        try {
+            hull::seccomp::load(profile);
+        } catch (...) {
+            ::_exit(99);
+        }
+        ::_exit(body());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(SeccompTest, BlockedSyscallReturnsTheConfiguredErrno) {
+    const auto profile = profile_from(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+        {"names":["getcwd"],"action":"SCMP_ACT_ERRNO","errnoRet":38},
+        {"names":["no_such_syscall_name"],"action":"SCMP_ACT_ERRNO"}]})");
+    EXPECT_EQ(in_child_with(profile, [] {
+                  char buf[64];
+                  if (::getcwd(buf, sizeof buf) != nullptr) return 1;
+                  if (errno != 38) return 2;
+                  return ::getpid() > 0 ? 0 : 3;  // an allowed syscall still works
+              }),
+              0);
+}
+
+TEST(SeccompTest, ArgumentConditions) {
+    const auto profile = profile_from(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+        {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":1,
+         "args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}]})");
+    EXPECT_EQ(in_child_with(profile, [] {
+                  if (::personality(0xffffffff) < 0) return 1;  // query: allowed
+                  if (::personality(8) != -1 || errno != 1) return 2;
+                  return 0;
+              }),
+              0);
+}
+
+TEST(SeccompTest, PodmanDefaultProfileRunsBusybox) {
+    std::ifstream file(std::string(HULL_FIXTURES_DIR) + "/podman-config.json");
+    std::stringstream text;
+    text << file.rdbuf();
+    const auto profile = *oci::parse_config_text(text.str()).linux->seccomp;
+    EXPECT_EQ(in_child_with(profile, [] {
+                  const pid_t pid = ::fork();
+                  if (pid == 0) {
+                      ::execl("/bin/busybox", "busybox", "true", nullptr);
+                      ::_exit(50);
+                  }
+                  int status = 0;
+                  ::waitpid(pid, &status, 0);
+                  return WIFEXITED(status) ? WEXITSTATUS(status) : 60;
+              }),
+              0);
+}
+
+TEST(SeccompTest, NotifyHandsBackAListenerThatReceivesTheCall) {
+    const auto profile = profile_from(R"({"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/agent.sock",
+        "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_NOTIFY"}]})");
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        hull::UniqueFd listener = hull::seccomp::load(profile);
+        const int fd = listener.get();
+        [[maybe_unused]] auto n = ::write(fds[1], &fd, sizeof fd);  // its number; the parent takes it with pidfd_getfd
+        ::_exit(::getppid() == 4242 ? 0 : 1);
+    }
+    // The child blocks in getppid until answered; answer through the child's listener fd.
+    int child_fd = -1;
+    ASSERT_EQ(::read(fds[0], &child_fd, sizeof child_fd), static_cast<ssize_t>(sizeof child_fd));
+    const hull::UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    const hull::UniqueFd listener(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), child_fd, 0)));
+    ASSERT_TRUE(listener.valid());
+    seccomp_notif* req = nullptr;
+    seccomp_notif_resp* resp = nullptr;
+    ASSERT_EQ(seccomp_notify_alloc(&req, &resp), 0);
+    ASSERT_EQ(seccomp_notify_receive(listener.get(), req), 0);
+    EXPECT_EQ(req->data.nr, seccomp_syscall_resolve_name("getppid"));
+    resp->id = req->id;
+    resp->val = 4242;
+    resp->error = 0;
+    resp->flags = 0;
+    EXPECT_EQ(seccomp_notify_respond(listener.get(), resp), 0);
+    seccomp_notify_free(req, resp);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TEST(SeccompTest, ValidationNamesThePath) {
+    const auto check = [](const std::string& json, const std::string& expected) {
+        try {
+            hull::seccomp::validate(profile_from(json));
+            ADD_FAILURE() << "no error for " << json;
+        } catch (const hull::Error& e) {
+            EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+        }
+    };
+    check(R"({"defaultAction":"SCMP_ACT_FOO"})", "linux.seccomp.defaultAction: unknown action \"SCMP_ACT_FOO\"");
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_Z80"]})",
+          "linux.seccomp.architectures[0]: unknown architecture");
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_NOPE"]})", "linux.seccomp.flags[0]: unknown flag");
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_X"}]})",
+          "linux.seccomp.syscalls[0].action: unknown action");
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_XX"}]}]})",
+          "linux.seccomp.syscalls[0].args[0].op: unknown operator");
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":7,"value":1,"op":"SCMP_CMP_EQ"}]}]})",
+          "args[0].index: must be below 6");
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]})",
+          "linux.seccomp.listenerPath: required");
+}
+
+}  // namespace
