@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""edit-config.py FILE path=JSON [path=JSON ...] [-path ...]
+"""edit-config.py FILE EDIT...
 
-Sets (or with a leading '-', deletes) fields of a JSON file by dotted path; list indices are
-numbers ("linux.namespaces.0.type"). Values are JSON; a value that is not valid JSON is taken
-as a string. "path+=JSON" appends to a list."""
+Edits a JSON file (an OCI config.json) in place. Each EDIT is one of:
+  path=JSON      set a field; a value that is not valid JSON is taken as a string
+  path+=JSON     append to a list (created when missing)
+  -path          delete a field or list element
+  @PYTHON        run a Python statement with the document bound to `c`, e.g.
+                 '@c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys"]'
+Paths are dotted; list indices are numbers ("linux.namespaces.0.type"); missing objects on the
+way are created."""
 import json
 import sys
 
@@ -19,35 +24,49 @@ def walk(doc, parts, create=True):
     return doc
 
 
-def value(text):
+def parse_value(text):
     try:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
 
 
+def delete(doc, path):
+    parts = path.split(".")
+    parent = walk(doc, parts[:-1], create=False)
+    if isinstance(parent, dict):
+        parent.pop(parts[-1], None)
+    elif isinstance(parent, list):
+        del parent[int(parts[-1])]
+
+
+def assign(doc, edit):
+    key, sep, raw = edit.partition("=")
+    if not sep:
+        sys.exit(f"edit-config.py: {edit!r}: expected path=JSON, path+=JSON, -path or @python")
+    append = key.endswith("+")
+    parts = key.rstrip("+").split(".")
+    parent = walk(doc, parts[:-1])
+    last = int(parts[-1]) if isinstance(parent, list) else parts[-1]
+    if append:
+        parent.setdefault(last, []).append(parse_value(raw))
+    else:
+        parent[last] = parse_value(raw)
+
+
 def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
     path = sys.argv[1]
     with open(path) as f:
         doc = json.load(f)
-    for arg in sys.argv[2:]:
-        if arg.startswith("-"):
-            parts = arg[1:].split(".")
-            parent = walk(doc, parts[:-1], create=False)
-            if isinstance(parent, dict):
-                parent.pop(parts[-1], None)
-            elif isinstance(parent, list):
-                del parent[int(parts[-1])]
-            continue
-        append = "+=" in arg.split("=", 1)[0] + "="
-        key, _, raw = arg.partition("+=" if append and "+=" in arg else "=")
-        parts = key.split(".")
-        parent = walk(doc, parts[:-1])
-        last = int(parts[-1]) if isinstance(parent, list) else parts[-1]
-        if append:
-            parent.setdefault(last, []).append(value(raw))
+    for edit in sys.argv[2:]:
+        if edit.startswith("@"):
+            exec(edit[1:], {"c": doc, "json": json})
+        elif edit.startswith("-"):
+            delete(doc, edit[1:])
         else:
-            parent[last] = value(raw)
+            assign(doc, edit)
     with open(path, "w") as f:
         json.dump(doc, f, indent=2)
 

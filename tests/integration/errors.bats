@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# Error reporting: exit status 1, the message on stderr, and --log / --log-format json.
+load helpers
+
+# check_json_log FILE REGEX: FILE holds exactly one error record whose msg matches REGEX.
+check_json_log() {
+    python3 - "$1" "$2" <<'PY'
+import json, re, sys
+lines = [l for l in open(sys.argv[1]).read().splitlines() if l.strip()]
+errors = [json.loads(l) for l in lines]
+errors = [e for e in errors if e.get("level") == "error"]
+assert len(errors) == 1, lines
+e = errors[0]
+assert set(e) >= {"level", "msg", "time"}, e
+assert re.search(sys.argv[2], e["msg"], re.I), e
+assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", e["time"]), e
+PY
+}
+
+@test "without --log the error goes to stderr, nothing to stdout, exit 1" {
+    run --separate-stderr rt state nosuch
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+    grep -qi 'not exist' <<<"$stderr"
+}
+
+@test "--log FILE --log-format json writes one error record for a failed state" {
+    run --separate-stderr rt --log "$TEST_DIR/log.json" --log-format json state nosuch
+    [ "$status" -eq 1 ]
+    check_json_log "$TEST_DIR/log.json" 'not exist'
+}
+
+@test "--log FILE --log-format json writes one error record for a failed create" {
+    rmdir "$BUNDLE/rootfs/proc" && mv "$BUNDLE/rootfs" "$BUNDLE/gone"
+    run --separate-stderr rt --log "$TEST_DIR/log.json" --log-format json create --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 1 ]
+    check_json_log "$TEST_DIR/log.json" 'rootfs|root\.path'
+    assert_root_empty
+}
+
+@test "--log FILE in text format has level=error and msg" {
+    run rt --log "$TEST_DIR/log.txt" state nosuch
+    [ "$status" -eq 1 ]
+    grep -E 'level=error' "$TEST_DIR/log.txt" | grep -qiE 'msg=.*not exist'
+}
+
+@test "--log appends: two failures give two records" {
+    rt --log "$TEST_DIR/log.json" --log-format json state nosuch1 2>/dev/null || true
+    rt --log "$TEST_DIR/log.json" --log-format json state nosuch2 2>/dev/null || true
+    [ "$(grep -c '"level":"error"' "$TEST_DIR/log.json")" -eq 2 ]
+}
+
+@test "an unknown command or flag is an error" {
+    run rt no-such-verb
+    [ "$status" -ne 0 ]
+    run rt create --no-such-flag --bundle "$BUNDLE" "$ID"
+    [ "$status" -ne 0 ]
+    assert_root_empty
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bats
+# `spec` and `features`.
+load helpers
+
+@test "spec writes a valid config.json into --bundle and refuses to overwrite it" {
+    mkdir "$TEST_DIR/s"
+    rt spec --bundle "$TEST_DIR/s"
+    python3 -c "
+import json
+c = json.load(open('$TEST_DIR/s/config.json'))
+assert c['ociVersion'].startswith('1.'), c['ociVersion']
+assert c['root']['path'] == 'rootfs', c['root']
+assert c['process']['args'] and c['process']['cwd'] == '/', c['process']
+types = [n['type'] for n in c['linux']['namespaces']]
+assert {'pid', 'mount', 'ipc', 'uts', 'network'} <= set(types), types
+assert any(m['destination'] == '/proc' and m['type'] == 'proc' for m in c['mounts'])"
+    echo keep > "$TEST_DIR/s/config.json"
+    run rt spec --bundle "$TEST_DIR/s"
+    assert_failed 'config\.json|exists'
+    [ "$(cat "$TEST_DIR/s/config.json")" = keep ]
+}
+
+@test "spec without --bundle writes into the current directory" {
+    mkdir "$TEST_DIR/cwd"
+    cd "$TEST_DIR/cwd"
+    rt spec
+    python3 -c "import json; json.load(open('config.json'))"
+}
+
+@test "spec --rootless has a user namespace with mappings and no network namespace" {
+    mkdir "$TEST_DIR/r"
+    rt spec --rootless --bundle "$TEST_DIR/r"
+    python3 -c "
+import json
+c = json.load(open('$TEST_DIR/r/config.json'))
+types = [n['type'] for n in c['linux']['namespaces']]
+assert 'user' in types and 'network' not in types, types
+assert c['linux']['uidMappings'][0]['containerID'] == 0 and c['linux']['uidMappings'][0]['size'] >= 1
+assert c['linux']['gidMappings'][0]['containerID'] == 0"
+}
+
+@test "the spec output runs as is once made non-terminal" {
+    rt run --bundle "$BUNDLE" "$ID" >"$TEST_DIR/out"
+    [ "$(cat "$TEST_DIR/out")" = hello ]
+}
+
+@test "features is valid JSON with versions, hooks, mount options and namespaces" {
+    run --separate-stderr rt features
+    [ "$status" -eq 0 ]
+    python3 -c "
+import json, sys
+f = json.loads(sys.argv[1])
+assert f['ociVersionMin'].startswith('1.') and f['ociVersionMax'].startswith('1.'), f
+assert set(f['hooks']) == {'prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'}, f['hooks']
+assert {'bind', 'rbind', 'ro', 'nosuid', 'nodev', 'noexec'} <= set(f['mountOptions']), f['mountOptions']
+assert {'pid', 'mount', 'network', 'ipc', 'uts', 'user', 'cgroup'} <= set(f['linux']['namespaces']), f['linux']['namespaces']
+assert 'CAP_SYS_ADMIN' in f['linux']['capabilities']" "$output"
+}
