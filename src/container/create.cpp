@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "hull/cgroup_resources.hpp"
 #include "hull/cgroups.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
@@ -157,6 +158,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     const cgroups::Layout layout = cgroups::detect();
     const std::string cgroup_path = cgroups::resolve_path(spec.linux->cgroupsPath, id);
     cgroups::Cgroup cgroup = cgroups::Cgroup::create(layout, cgroup_path);
+    if (spec.linux->resources) cgroups::apply_resources(layout, cgroup_path, *spec.linux->resources);
     dir.make_exec_fifo();
     UniqueFd state_dir(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!state_dir) throw_errno("open " + dir.path());

@@ -1,0 +1,34 @@
+// linux.resources → cgroup files, for cgroup v2 and for v1 hierarchies.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hull/cgroups.hpp"
+#include "oci/config.hpp"
+
+namespace hull::cgroups {
+
+struct FileWrite {
+    std::string controller;  // "memory"; "" for core cgroup2 files
+    std::string file;        // "memory.max"
+    std::string value;
+};
+
+// The writes for a pure cgroup2 hierarchy, in the order they must happen.
+std::vector<FileWrite> v2_writes(const oci::LinuxResources& resources);
+// The writes for v1 hierarchies (controller says which one), in order.
+std::vector<FileWrite> v1_writes(const oci::LinuxResources& resources);
+
+// cpu.shares (2..262144) → cpu.weight (1..10000), the conversion runc and crun use.
+uint64_t shares_to_weight(uint64_t shares);
+// blkio.weight (10..1000) → io.weight (1..10000).
+uint64_t blkio_to_io_weight(uint64_t weight);
+
+// Writes the resources into the container's cgroup `path`: v2 on a unified host (enabling the
+// controllers in each ancestor's cgroup.subtree_control), v1 on hybrid and legacy hosts (hugetlb
+// falls back to the cgroup2 tree of a hybrid host). A controller the config needs but the host
+// lacks is an error naming it.
+void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources);
+
+}  // namespace hull::cgroups

@@ -1,0 +1,251 @@
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "hull/cgroup_resources.hpp"
+#include "hull/error.hpp"
+#include "hull/syscall.hpp"
+
+namespace hull::cgroups {
+
+namespace {
+
+std::string device(int64_t major, int64_t minor) { return std::to_string(major) + ":" + std::to_string(minor); }
+
+std::string limit_or_max(int64_t value) { return value < 0 ? "max" : std::to_string(value); }
+
+std::string device_rule(const oci::LinuxDeviceCgroup& rule) {
+    const auto number = [](const std::optional<int64_t>& n) { return n && *n >= 0 ? std::to_string(*n) : "*"; };
+    return rule.type.value_or("a") + " " + number(rule.major) + ":" + number(rule.minor) + " " + rule.access.value_or("rwm");
+}
+
+// The devices a container always gets (runc's list): null, zero, full, random, urandom, tty,
+// console, ptmx, the pts range, and mknod of any node.
+const std::vector<std::string> default_device_rules = {
+    "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+    "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"};
+
+std::string hugepage_size(const std::string& page_size) {
+    // The spec's "2MB" is the kernel's file infix.
+    return page_size;
+}
+
+void add(std::vector<FileWrite>& writes, const std::string& controller, const std::string& file, const std::string& value) {
+    writes.push_back({controller, file, value});
+}
+
+std::string controller_of(const std::string& file) { return file.substr(0, file.find('.')); }
+
+}  // namespace
+
+uint64_t shares_to_weight(uint64_t shares) {
+    if (shares == 0) return 0;
+    return 1 + ((std::clamp<uint64_t>(shares, 2, 262144) - 2) * 9999) / 262142;
+}
+
+uint64_t blkio_to_io_weight(uint64_t weight) {
+    if (weight == 0) return 0;
+    return 1 + ((std::clamp<uint64_t>(weight, 10, 1000) - 10) * 9999) / 990;
+}
+
+std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
+    std::vector<FileWrite> w;
+    if (const auto& m = r.memory) {
+        if (m->limit) add(w, "memory", "memory.max", limit_or_max(*m->limit));
+        if (m->reservation) add(w, "memory", "memory.low", limit_or_max(*m->reservation));
+        if (m->swap) {
+            // v1 swap counts memory + swap; v2 swap.max is swap alone.
+            std::string swap = "max";
+            if (*m->swap >= 0) {
+                if (!m->limit || *m->limit < 0) throw Error("linux.resources.memory.swap: a swap limit needs a memory limit");
+                if (*m->swap < *m->limit) throw Error("linux.resources.memory.swap: must be at least memory.limit (it counts memory + swap)");
+                swap = std::to_string(*m->swap - *m->limit);
+            }
+            add(w, "memory", "memory.swap.max", swap);
+        }
+        if (m->disableOOMKiller && *m->disableOOMKiller) {
+            throw Error("linux.resources.memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer");
+        }
+    }
+    if (const auto& c = r.cpu) {
+        if (c->shares) add(w, "cpu", "cpu.weight", std::to_string(shares_to_weight(*c->shares)));
+        if (c->quota || c->period) {
+            const std::string quota = c->quota && *c->quota > 0 ? std::to_string(*c->quota) : "max";
+            add(w, "cpu", "cpu.max", quota + " " + std::to_string(c->period.value_or(100000)));
+        }
+        if (c->burst) add(w, "cpu", "cpu.max.burst", std::to_string(*c->burst));
+        if (c->idle) add(w, "cpu", "cpu.idle", std::to_string(*c->idle));
+        if (c->realtimeRuntime || c->realtimePeriod) {
+            throw Error("linux.resources.cpu.realtimeRuntime: realtime scheduling limits are not available on cgroup v2");
+        }
+        if (c->cpus && !c->cpus->empty()) add(w, "cpuset", "cpuset.cpus", *c->cpus);
+        if (c->mems && !c->mems->empty()) add(w, "cpuset", "cpuset.mems", *c->mems);
+    }
+    if (r.pids && r.pids->limit) add(w, "pids", "pids.max", *r.pids->limit <= 0 ? "max" : std::to_string(*r.pids->limit));
+    if (const auto& b = r.blockIO) {
+        if (b->weight) add(w, "io", "io.weight", "default " + std::to_string(blkio_to_io_weight(*b->weight)));
+        for (const auto& d : b->weightDevice) {
+            if (d.weight) add(w, "io", "io.weight", device(d.major, d.minor) + " " + std::to_string(blkio_to_io_weight(*d.weight)));
+        }
+        const auto throttle = [&](const std::vector<oci::LinuxThrottleDevice>& list, const char* key) {
+            for (const auto& d : list) add(w, "io", "io.max", device(d.major, d.minor) + " " + key + "=" + std::to_string(d.rate));
+        };
+        throttle(b->throttleReadBpsDevice, "rbps");
+        throttle(b->throttleWriteBpsDevice, "wbps");
+        throttle(b->throttleReadIOPSDevice, "riops");
+        throttle(b->throttleWriteIOPSDevice, "wiops");
+    }
+    for (const auto& h : r.hugepageLimits) add(w, "hugetlb", "hugetlb." + hugepage_size(h.pageSize) + ".max", std::to_string(h.limit));
+    for (const auto& [dev, limits] : r.rdma) {
+        std::string value = dev;
+        if (limits.hcaHandles) value += " hca_handle=" + std::to_string(*limits.hcaHandles);
+        if (limits.hcaObjects) value += " hca_object=" + std::to_string(*limits.hcaObjects);
+        add(w, "rdma", "rdma.max", value);
+    }
+    for (const auto& [key, value] : r.unified) {
+        const auto dot = key.find('.');
+        if (key.empty() || key.find('/') != std::string::npos || key.find("..") != std::string::npos ||
+            dot == std::string::npos || dot == 0 || key.front() == '.') {
+            throw Error("linux.resources.unified[\"" + key + "\"]: not a cgroup file name");
+        }
+        const std::string controller = controller_of(key);
+        add(w, controller == "cgroup" ? "" : controller, key, value);
+    }
+    return w;
+}
+
+std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
+    std::vector<FileWrite> w;
+    if (!r.devices.empty()) {
+        for (const auto& rule : r.devices) add(w, "devices", rule.allow ? "devices.allow" : "devices.deny", device_rule(rule));
+        for (const auto& rule : default_device_rules) add(w, "devices", "devices.allow", rule);
+    }
+    if (const auto& m = r.memory) {
+        if (m->limit) add(w, "memory", "memory.limit_in_bytes", std::to_string(*m->limit));
+        if (m->swap) add(w, "memory", "memory.memsw.limit_in_bytes", std::to_string(*m->swap));
+        if (m->reservation) add(w, "memory", "memory.soft_limit_in_bytes", std::to_string(*m->reservation));
+        if (m->swappiness) add(w, "memory", "memory.swappiness", std::to_string(*m->swappiness));
+        if (m->disableOOMKiller && *m->disableOOMKiller) add(w, "memory", "memory.oom_control", "1");
+    }
+    if (const auto& c = r.cpu) {
+        if (c->shares) add(w, "cpu", "cpu.shares", std::to_string(*c->shares));
+        if (c->period) add(w, "cpu", "cpu.cfs_period_us", std::to_string(*c->period));
+        if (c->quota) add(w, "cpu", "cpu.cfs_quota_us", std::to_string(*c->quota));
+        if (c->burst) add(w, "cpu", "cpu.cfs_burst_us", std::to_string(*c->burst));
+        if (c->realtimePeriod) add(w, "cpu", "cpu.rt_period_us", std::to_string(*c->realtimePeriod));
+        if (c->realtimeRuntime) add(w, "cpu", "cpu.rt_runtime_us", std::to_string(*c->realtimeRuntime));
+        if (c->cpus && !c->cpus->empty()) add(w, "cpuset", "cpuset.cpus", *c->cpus);
+        if (c->mems && !c->mems->empty()) add(w, "cpuset", "cpuset.mems", *c->mems);
+    }
+    if (r.pids && r.pids->limit) add(w, "pids", "pids.max", *r.pids->limit <= 0 ? "max" : std::to_string(*r.pids->limit));
+    if (const auto& b = r.blockIO) {
+        if (b->weight) add(w, "blkio", "blkio.weight", std::to_string(*b->weight));
+        if (b->leafWeight) add(w, "blkio", "blkio.leaf_weight", std::to_string(*b->leafWeight));
+        for (const auto& d : b->weightDevice) {
+            if (d.weight) add(w, "blkio", "blkio.weight_device", device(d.major, d.minor) + " " + std::to_string(*d.weight));
+        }
+        const auto throttle = [&](const std::vector<oci::LinuxThrottleDevice>& list, const char* file) {
+            for (const auto& d : list) add(w, "blkio", file, device(d.major, d.minor) + " " + std::to_string(d.rate));
+        };
+        throttle(b->throttleReadBpsDevice, "blkio.throttle.read_bps_device");
+        throttle(b->throttleWriteBpsDevice, "blkio.throttle.write_bps_device");
+        throttle(b->throttleReadIOPSDevice, "blkio.throttle.read_iops_device");
+        throttle(b->throttleWriteIOPSDevice, "blkio.throttle.write_iops_device");
+    }
+    for (const auto& h : r.hugepageLimits) add(w, "hugetlb", "hugetlb." + h.pageSize + ".limit_in_bytes", std::to_string(h.limit));
+    if (const auto& n = r.network) {
+        if (n->classID) add(w, "net_cls", "net_cls.classid", std::to_string(*n->classID));
+        for (const auto& p : n->priorities) add(w, "net_prio", "net_prio.ifpriomap", p.name + " " + std::to_string(p.priority));
+    }
+    if (!r.unified.empty()) throw Error("linux.resources.unified: needs a cgroup v2 host (this one is " + std::string("v1/hybrid)"));
+    if (!r.rdma.empty()) throw Error("linux.resources.rdma: the rdma controller is not mounted on this host");
+    return w;
+}
+
+namespace {
+
+const Hierarchy* hierarchy_for(const Layout& layout, const std::string& controller) {
+    for (const auto& h : layout.v1) {
+        if (std::find(h.controllers.begin(), h.controllers.end(), controller) != h.controllers.end()) return &h;
+    }
+    return nullptr;
+}
+
+void write_one(const std::string& dir, const FileWrite& write) {
+    try {
+        sys::write_file(dir + "/" + write.file, write.value);
+    } catch (const Error& e) {
+        throw Error("linux.resources: write \"" + write.value + "\" to " + dir + "/" + write.file + ": " +
+                        std::string(e.what()).substr(std::string(e.what()).rfind(": ") + 2),
+                    e.code());
+    }
+}
+
+std::set<std::string> available_controllers(const std::string& dir) {
+    std::set<std::string> controllers;
+    std::stringstream list(sys::read_file(dir + "/cgroup.controllers"));
+    std::string name;
+    while (list >> name) controllers.insert(name);
+    return controllers;
+}
+
+// Each ancestor below the mount must delegate the controller to its children.
+void enable_controllers(const std::string& mount, const std::string& path, const std::set<std::string>& controllers) {
+    if (controllers.empty()) return;
+    std::string dir = mount;
+    std::stringstream parts(path);
+    std::string part;
+    while (std::getline(parts, part, '/')) {
+        if (part.empty()) continue;
+        const auto available = available_controllers(dir);
+        std::string enable;
+        for (const auto& c : controllers) {
+            if (available.count(c) == 0) {
+                throw Error("linux.resources: the " + c + " controller is not available in " + dir + "/cgroup.controllers");
+            }
+            enable += (enable.empty() ? "+" : " +") + c;
+        }
+        sys::write_file(dir + "/cgroup.subtree_control", enable);
+        dir += "/" + part;
+    }
+}
+
+void apply_v2(const std::string& mount, const std::string& path, const std::vector<FileWrite>& writes) {
+    std::set<std::string> needed;
+    for (const auto& w : writes) {
+        if (!w.controller.empty()) needed.insert(w.controller);
+    }
+    enable_controllers(mount, path, needed);
+    for (const auto& w : writes) write_one(mount + path, w);
+}
+
+}  // namespace
+
+void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources) {
+    if (layout.mode == Mode::Unified) {
+        auto writes = v2_writes(resources);
+        // Device rules need an eBPF program on cgroup v2 (not applied by this build); they are
+        // not silently treated as enforced: the default devices are what a container gets.
+        apply_v2(layout.unified_mount, path, writes);
+        return;
+    }
+    oci::LinuxResources v1_part = resources;
+    std::vector<FileWrite> unified_writes;
+    if (!hierarchy_for(layout, "hugetlb") && !resources.hugepageLimits.empty() && !layout.unified_mount.empty()) {
+        oci::LinuxResources hugetlb_only;
+        hugetlb_only.hugepageLimits = resources.hugepageLimits;
+        unified_writes = v2_writes(hugetlb_only);
+        v1_part.hugepageLimits.clear();
+    }
+    for (const auto& w : v1_writes(v1_part)) {
+        const Hierarchy* h = hierarchy_for(layout, w.controller);
+        if (h == nullptr) {
+            throw Error("linux.resources: the " + w.controller + " cgroup controller is not mounted on this host (needed for " +
+                        w.file + ")");
+        }
+        write_one(h->mount_point + path, w);
+    }
+    if (!unified_writes.empty()) apply_v2(layout.unified_mount, path, unified_writes);
+}
+
+}  // namespace hull::cgroups
