@@ -58,6 +58,15 @@ public:
     std::vector<pid_t> pids() const;
     // Whether the container is frozen (cgroup.freeze / freezer.state).
     bool frozen() const;
+    // Freezes (pause) or thaws (resume) every process, waiting until the kernel reports it done:
+    // freezer.state on v1, cgroup.freeze / cgroup.events on v2.
+    void set_frozen(bool frozen) const;
+    // Resource usage in runc's `events --stats` shape (cpu, memory, pids, blkio, hugetlb).
+    oci::Json stats() const;
+    // How many times the OOM killer has killed in this cgroup (memory.events / memory.oom_control).
+    uint64_t oom_kills() const;
+    // Sends `signal` to every process (cgroup.kill on cgroup v2 for SIGKILL).
+    void signal_all(int signal) const;
     // Kills every remaining process and removes the directories, retrying EBUSY for a bounded
     // time, then removes the parent directories hull created when they are empty.
     void destroy();

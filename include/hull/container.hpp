@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -101,5 +102,26 @@ struct ExecOptions {
 // first), its cgroup, and gets the process's user, capabilities, rlimits, no_new_privs and the
 // container's seccomp profile. Returns the process's exit status in the foreground, 0 detached.
 int exec_in_container(const RuntimeOptions& runtime, const std::string& id, const ExecOptions& options);
+
+}  // namespace hull
+
+namespace hull {
+
+// Freezes / thaws every process of a running / paused container.
+void pause_container(const RuntimeOptions& runtime, const std::string& id);
+void resume_container(const RuntimeOptions& runtime, const std::string& id);
+
+// The pids in the container's cgroup (host pid namespace).
+std::vector<pid_t> container_pids(const RuntimeOptions& runtime, const std::string& id);
+
+// Applies new resource limits to a running (or paused/created) container and records them.
+void update_container(const RuntimeOptions& runtime, const std::string& id, const oci::LinuxResources& resources);
+// The container's recorded linux.resources (the base `update` flags are merged into).
+oci::LinuxResources container_resources(const RuntimeOptions& runtime, const std::string& id);
+
+// runc's `events`: {"type":"stats","id":..,"data":{..}} once, or every `interval_ms` until the
+// container stops, with {"type":"oom","id":..} whenever the OOM killer struck.
+void container_events(const RuntimeOptions& runtime, const std::string& id, bool stats_once, int interval_ms,
+                      const std::function<void(const oci::Json&)>& emit);
 
 }  // namespace hull

@@ -164,6 +164,19 @@ bool Cgroup::frozen() const {
     }
 }
 
+void Cgroup::signal_all(int signal) const {
+    if (signal == SIGKILL && layout_.mode == Mode::Unified) {
+        const std::string kill_file = layout_.unified_mount + path_ + "/cgroup.kill";
+        if (::access(kill_file.c_str(), W_OK) == 0) {
+            sys::write_file(kill_file, "1");
+            return;
+        }
+    }
+    for (const pid_t pid : pids()) {
+        if (::kill(pid, signal) != 0 && errno != ESRCH) throw_errno("kill " + std::to_string(pid));
+    }
+}
+
 void Cgroup::destroy() {
     if (!layout_.unified_mount.empty()) {
         const std::string kill_file = layout_.unified_mount + path_ + "/cgroup.kill";

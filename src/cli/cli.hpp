@@ -39,6 +39,10 @@ void add_list(CLI::App& app, Globals& globals, Action& action);
 void add_spec(CLI::App& app, Globals& globals, Action& action);
 void add_features(CLI::App& app, Globals& globals, Action& action);
 void add_exec(CLI::App& app, Globals& globals, Action& action);
+void add_pause(CLI::App& app, Globals& globals, Action& action);  // pause and resume
+void add_ps(CLI::App& app, Globals& globals, Action& action);
+void add_update(CLI::App& app, Globals& globals, Action& action);
+void add_events(CLI::App& app, Globals& globals, Action& action);
 
 // The create flags shared by create and run.
 void add_create_flags(CLI::App& command, CreateOptions& options);

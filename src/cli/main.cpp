@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
     add_spec(app, globals, action);
     add_features(app, globals, action);
     add_exec(app, globals, action);
+    add_pause(app, globals, action);
+    add_ps(app, globals, action);
+    add_update(app, globals, action);
+    add_events(app, globals, action);
 
     try {
         app.parse(argc, argv);

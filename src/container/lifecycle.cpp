@@ -66,10 +66,7 @@ oci::State make_state(const ContainerRecord& record, const std::string& status, 
 }
 
 void signal_all(const ContainerRecord& record, int signal) {
-    const cgroups::Cgroup cgroup = cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
-    for (const pid_t pid : cgroup.pids()) {
-        if (::kill(pid, signal) != 0 && errno != ESRCH) throw_errno("kill " + std::to_string(pid));
-    }
+    cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).signal_all(signal);
 }
 
 void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& spec) {
@@ -184,7 +181,9 @@ void delete_container(const RuntimeOptions& runtime, const std::string& id, bool
     }
     if (status == "paused") {
         // A frozen process cannot die until it is thawed (cgroup v1 freezer).
-        container::signal_all(record, SIGKILL);
+        const auto cgroup = cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
+        cgroup.signal_all(SIGKILL);
+        cgroup.set_frozen(false);
     }
     container::destroy(dir, record, container::record_spec(record));
 }

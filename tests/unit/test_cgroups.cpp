@@ -116,7 +116,9 @@ TEST(RealCgroupTest, ProcessJoinsEveryHierarchyAndDestroyKillsIt) {
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     EXPECT_TRUE(WIFSIGNALED(status));
     for (const auto& h : layout.v1) EXPECT_FALSE(fs::exists(h.mount_point + path));
-    if (!layout.unified_mount.empty()) EXPECT_FALSE(fs::exists(layout.unified_mount + path));
+    if (!layout.unified_mount.empty()) {
+        EXPECT_FALSE(fs::exists(layout.unified_mount + path));
+    }
 }
 
 }  // namespace

@@ -1,0 +1,192 @@
+// pause, resume, ps, update, events.
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "cli.hpp"
+#include "hull/error.hpp"
+
+namespace hull::cli {
+
+namespace {
+
+CLI::App* id_command(CLI::App& app, const char* name, const char* help, std::shared_ptr<std::string> id) {
+    auto* command = app.add_subcommand(name, help);
+    command->add_option("container-id", *id, "container id")->required();
+    return command;
+}
+
+// runc's `ps`: the host's ps output filtered to the container's pids.
+int print_ps_table(const std::vector<pid_t>& pids, const std::vector<std::string>& ps_args) {
+    std::string command = "ps";
+    for (const auto& arg : ps_args.empty() ? std::vector<std::string>{"-ef"} : ps_args) command += " '" + arg + "'";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) throw_errno("run ps");
+    std::string output;
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+    if (::pclose(pipe) != 0) throw Error("ps " + command.substr(3) + " failed");
+    std::stringstream lines(output);
+    std::string header;
+    std::getline(lines, header);
+    std::stringstream columns(header);
+    std::string column;
+    int pid_index = -1;
+    for (int i = 0; columns >> column; ++i) {
+        if (column == "PID") pid_index = i;
+    }
+    if (pid_index < 0) throw Error("ps output has no PID column");
+    const std::set<pid_t> wanted(pids.begin(), pids.end());
+    std::cout << header << "\n";
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::stringstream fields(line);
+        std::string field;
+        for (int i = 0; i <= pid_index; ++i) fields >> field;
+        if (wanted.count(static_cast<pid_t>(std::atoi(field.c_str()))) != 0) std::cout << line << "\n";
+    }
+    return 0;
+}
+
+oci::LinuxResources read_resources_file(const std::string& path) {
+    std::stringstream text;
+    if (path == "-") {
+        text << std::cin.rdbuf();
+    } else {
+        std::ifstream file(path);
+        if (!file) throw_errno("--resources " + path);
+        text << file.rdbuf();
+    }
+    oci::Json doc;
+    try {
+        doc = oci::Json::parse(text.str());
+    } catch (const oci::Json::exception& e) {
+        throw Error("--resources " + path + ": invalid JSON: " + e.what());
+    }
+    return oci::parse_resources(doc, path == "-" ? "resources (stdin)" : path);
+}
+
+struct UpdateFlags {
+    std::string resources_file;
+    std::optional<int64_t> memory, memory_swap, memory_reservation, pids_limit, cpu_quota;
+    std::optional<uint64_t> cpu_shares, cpu_period;
+    std::optional<uint16_t> blkio_weight;
+    std::optional<std::string> cpuset_cpus, cpuset_mems;
+};
+
+oci::LinuxResources merged_resources(const Globals& globals, const std::string& id, const UpdateFlags& f) {
+    oci::LinuxResources r = f.resources_file.empty() ? container_resources(globals.runtime(), id) : read_resources_file(f.resources_file);
+    if (f.memory || f.memory_swap || f.memory_reservation) {
+        if (!r.memory) r.memory.emplace();
+        if (f.memory) r.memory->limit = f.memory;
+        if (f.memory_swap) r.memory->swap = f.memory_swap;
+        if (f.memory_reservation) r.memory->reservation = f.memory_reservation;
+    }
+    if (f.cpu_shares || f.cpu_period || f.cpu_quota || f.cpuset_cpus || f.cpuset_mems) {
+        if (!r.cpu) r.cpu.emplace();
+        if (f.cpu_shares) r.cpu->shares = f.cpu_shares;
+        if (f.cpu_period) r.cpu->period = f.cpu_period;
+        if (f.cpu_quota) r.cpu->quota = f.cpu_quota;
+        if (f.cpuset_cpus) r.cpu->cpus = f.cpuset_cpus;
+        if (f.cpuset_mems) r.cpu->mems = f.cpuset_mems;
+    }
+    if (f.pids_limit) r.pids = oci::LinuxPids{f.pids_limit};
+    if (f.blkio_weight) {
+        if (!r.blockIO) r.blockIO.emplace();
+        r.blockIO->weight = f.blkio_weight;
+    }
+    return r;
+}
+
+}  // namespace
+
+void add_pause(CLI::App& app, Globals& globals, Action& action) {
+    auto id = std::make_shared<std::string>();
+    id_command(app, "pause", "freeze every process of the container", id)->callback([&globals, &action, id] {
+        action = [&globals, id] {
+            pause_container(globals.runtime(), *id);
+            return 0;
+        };
+    });
+    id_command(app, "resume", "thaw a paused container", id)->callback([&globals, &action, id] {
+        action = [&globals, id] {
+            resume_container(globals.runtime(), *id);
+            return 0;
+        };
+    });
+}
+
+void add_ps(CLI::App& app, Globals& globals, Action& action) {
+    auto id = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>("table");
+    auto* command = id_command(app, "ps", "list the container's processes ([ps options] after the id)", id);
+    command->add_option("-f,--format", *format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    command->prefix_command();
+    command->callback([&globals, &action, id, format, command] {
+        const auto ps_args = command->remaining();
+        action = [&globals, id, format, ps_args] {
+            const auto pids = container_pids(globals.runtime(), *id);
+            if (*format == "json") {
+                std::cout << oci::Json(pids).dump() << "\n";
+                return 0;
+            }
+            return print_ps_table(pids, ps_args);
+        };
+    });
+}
+
+void add_update(CLI::App& app, Globals& globals, Action& action) {
+    auto id = std::make_shared<std::string>();
+    auto f = std::make_shared<UpdateFlags>();
+    auto* command = id_command(app, "update", "change the resource limits of a container", id);
+    command->add_option("-r,--resources", f->resources_file, "LinuxResources JSON file, - for stdin");
+    command->add_option("-m,--memory", f->memory, "memory limit in bytes");
+    command->add_option("--memory-swap", f->memory_swap, "memory + swap limit in bytes");
+    command->add_option("--memory-reservation", f->memory_reservation, "memory soft limit in bytes");
+    command->add_option("--pids-limit", f->pids_limit, "maximum number of pids");
+    command->add_option("--cpu-shares", f->cpu_shares, "CPU shares");
+    command->add_option("--cpu-period", f->cpu_period, "CFS period (us)");
+    command->add_option("--cpu-quota", f->cpu_quota, "CFS quota (us)");
+    command->add_option("--cpuset-cpus", f->cpuset_cpus, "CPUs allowed");
+    command->add_option("--cpuset-mems", f->cpuset_mems, "memory nodes allowed");
+    command->add_option("--blkio-weight", f->blkio_weight, "block IO weight (10-1000)");
+    command->callback([&globals, &action, id, f] {
+        action = [&globals, id, f] {
+            update_container(globals.runtime(), *id, merged_resources(globals, *id, *f));
+            return 0;
+        };
+    });
+}
+
+void add_events(CLI::App& app, Globals& globals, Action& action) {
+    auto id = std::make_shared<std::string>();
+    auto stats = std::make_shared<bool>(false);
+    auto interval = std::make_shared<std::string>("5s");
+    auto* command = id_command(app, "events", "print container events (stats, oom) as JSON lines", id);
+    command->add_flag("--stats", *stats, "print one stats record and exit");
+    command->add_option("--interval", *interval, "time between stats records (e.g. 5s, 500ms)")->capture_default_str();
+    command->callback([&globals, &action, id, stats, interval] {
+        action = [&globals, id, stats, interval] {
+            const std::string& text = *interval;
+            int ms = 0;
+            try {
+                if (text.size() > 2 && text.substr(text.size() - 2) == "ms") ms = std::stoi(text.substr(0, text.size() - 2));
+                else if (!text.empty() && text.back() == 's') ms = std::stoi(text.substr(0, text.size() - 1)) * 1000;
+                else ms = std::stoi(text) * 1000;
+            } catch (const std::exception&) {
+                throw Error("--interval \"" + text + "\": expected a duration such as 5s or 500ms");
+            }
+            if (ms <= 0) throw Error("--interval \"" + text + "\": must be positive");
+            container_events(globals.runtime(), *id, *stats, ms, [](const oci::Json& event) {
+                std::cout << event.dump() << std::endl;
+            });
+            return 0;
+        };
+    });
+}
+
+}  // namespace hull::cli

@@ -1,0 +1,97 @@
+// pause, resume, ps, update, events: the verbs that manage a container's cgroup.
+#include <chrono>
+#include <thread>
+
+#include "hull/cgroup_resources.hpp"
+#include "hull/cgroups.hpp"
+#include "hull/container.hpp"
+#include "hull/error.hpp"
+#include "hull/state_store.hpp"
+#include "lifecycle_internal.hpp"
+
+namespace hull {
+
+namespace {
+
+struct Opened {
+    ContainerDir dir;
+    ContainerRecord record;
+    std::string status;
+};
+
+Opened open_container(const RuntimeOptions& runtime, const std::string& id) {
+    const StateStore store(runtime.root);
+    ContainerDir dir = store.open(id);
+    ContainerRecord record = dir.load();
+    std::string status = container::current_status(dir, record);
+    return {std::move(dir), std::move(record), std::move(status)};
+}
+
+cgroups::Cgroup cgroup_of(const ContainerRecord& record) {
+    return cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
+}
+
+}  // namespace
+
+void pause_container(const RuntimeOptions& runtime, const std::string& id) {
+    const auto c = open_container(runtime, id);
+    if (c.status != "running") throw Error("cannot pause container \"" + id + "\": it is " + c.status + ", not running");
+    cgroup_of(c.record).set_frozen(true);
+}
+
+void resume_container(const RuntimeOptions& runtime, const std::string& id) {
+    const auto c = open_container(runtime, id);
+    if (c.status != "paused") throw Error("cannot resume container \"" + id + "\": it is " + c.status + ", not paused");
+    cgroup_of(c.record).set_frozen(false);
+}
+
+std::vector<pid_t> container_pids(const RuntimeOptions& runtime, const std::string& id) {
+    const auto c = open_container(runtime, id);
+    return cgroup_of(c.record).pids();
+}
+
+oci::LinuxResources container_resources(const RuntimeOptions& runtime, const std::string& id) {
+    const auto c = open_container(runtime, id);
+    const auto spec = oci::parse_config(c.record.config, "state.json config");
+    return spec.linux && spec.linux->resources ? *spec.linux->resources : oci::LinuxResources{};
+}
+
+void update_container(const RuntimeOptions& runtime, const std::string& id, const oci::LinuxResources& resources) {
+    auto c = open_container(runtime, id);
+    if (c.status == "stopped") throw Error("cannot update container \"" + id + "\": it is stopped");
+    cgroups::apply_resources(cgroups::detect(), c.record.cgroup_path, resources);
+    c.record.config["linux"]["resources"] = oci::to_json(resources);
+    c.dir.save(c.record);
+}
+
+void container_events(const RuntimeOptions& runtime, const std::string& id, bool stats_once, int interval_ms,
+                      const std::function<void(const oci::Json&)>& emit) {
+    ContainerRecord record;
+    {
+        const auto c = open_container(runtime, id);
+        if (c.status == "stopped") throw Error("events: container \"" + id + "\" is stopped");
+        record = c.record;
+    }
+    const auto cgroup = cgroup_of(record);
+    const auto stats_event = [&] { return oci::Json{{"type", "stats"}, {"id", id}, {"data", cgroup.stats()}}; };
+    if (stats_once) {
+        emit(stats_event());
+        return;
+    }
+    uint64_t oom_seen = cgroup.oom_kills();
+    const auto interval = std::chrono::milliseconds(std::max(interval_ms, 10));
+    auto next_stats = std::chrono::steady_clock::now();
+    for (;;) {
+        if (container_state(runtime, id).status == "stopped") return;
+        const uint64_t ooms = cgroup.oom_kills();
+        if (ooms > oom_seen) emit(oci::Json{{"type", "oom"}, {"id", id}});
+        oom_seen = ooms;
+        if (std::chrono::steady_clock::now() >= next_stats) {
+            emit(stats_event());
+            next_stats += interval;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int>(interval_ms, 200)));
+    }
+}
+
+}  // namespace hull
