@@ -1,31 +1,39 @@
 #!/bin/bash
 # One command from a fresh Debian 12 (as root): install what is missing, build, and run every
 # test: unit (gtest), integration (bats) on this host as it is, and the cgroup checks again in a
-# pure cgroup2 view. Ends with "N passed, N failed".
+# pure cgroup2 view. Ends with "N passed, N failed", counting individual tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
 BUILD_DIR=${BUILD_DIR:-build} scripts/build.sh || exit 1
 export HULL_BIN=$PWD/${BUILD_DIR:-build}/src/cli/hull
+log=$(mktemp /tmp/hull-test-log.XXXXXX)
+trap 'rm -f "$log"' EXIT
 
 passed=0
 failed=0
-count() {  # name, status
-    if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "== $1: ok"; else failed=$((failed + 1)); echo "== $1: FAILED"; fi
+suite_failed=0
+
+echo "== unit tests (gtest)"
+"${BUILD_DIR:-build}/tests/unit/hull-unit" --gtest_brief=1 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || suite_failed=1
+passed=$((passed + $(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)))
+failed=$((failed + $(grep -c '^\[  FAILED  \] [A-Za-z]' "$log" || true)))
+
+run_bats() {  # title, run.sh arguments...
+    local title=$1
+    shift
+    echo "== $title"
+    "$@" 2>&1 | tee "$log"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || suite_failed=1
+    passed=$((passed + $(grep -c '^ok ' "$log" || true)))
+    failed=$((failed + $(grep -c '^not ok ' "$log" || true)))
 }
 
-echo "== unit tests"
-"${BUILD_DIR:-build}/tests/unit/hull-unit" --gtest_brief=1
-count unit $?
+run_bats "integration tests (this host: $(stat -fc %T /sys/fs/cgroup) at /sys/fs/cgroup)" tests/integration/run.sh
+run_bats "lifecycle tests again in a pure cgroup2 view" \
+    unshare -m --propagation private sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' x \
+    tests/integration/run.sh lifecycle.bats exec.bats
 
-echo "== integration tests (this host: $(stat -fc %T /sys/fs/cgroup) at /sys/fs/cgroup)"
-tests/integration/run.sh
-count integration $?
-
-echo "== integration tests in a pure cgroup2 view"
-unshare -m --propagation private sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' x \
-    tests/integration/run.sh lifecycle.bats cgroups.bats
-count integration-cgroup2 $?
-
-echo "suites: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$suite_failed" -eq 0 ]

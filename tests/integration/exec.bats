@@ -3,13 +3,13 @@ load helpers
 
 start_sleeper() {
     set_cmd 'sleep 1000'
-    hull run --detach --bundle "$BUNDLE" "$ID"
+    rt run --detach --bundle "$BUNDLE" "$ID"
 }
 
 @test "exec joins every namespace of the container and returns the exit status" {
     start_sleeper
     pid=$(state_field "$ID" pid)
-    run hull exec "$ID" sh -c 'for n in pid mnt net ipc uts cgroup; do readlink /proc/self/ns/$n; done; exit 5'
+    run rt exec "$ID" sh -c 'for n in pid mnt net ipc uts cgroup; do readlink /proc/self/ns/$n; done; exit 5'
     [ "$status" -eq 5 ]
     i=0
     for n in pid mnt net ipc uts cgroup; do
@@ -21,7 +21,7 @@ start_sleeper() {
 @test "exec sees the container's processes and filesystem, and is in its cgroup" {
     start_sleeper
     echo marker > "$BUNDLE/rootfs/root/marker"
-    run hull exec "$ID" sh -c 'ps -o pid,args | grep -c "[s]leep 1000"; cat /root/marker; grep memory /proc/self/cgroup'
+    run rt exec "$ID" sh -c 'ps -o pid,args | grep -c "[s]leep 1000"; cat /root/marker; grep memory /proc/self/cgroup'
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = 1 ]
     [ "${lines[1]}" = marker ]
@@ -30,14 +30,14 @@ start_sleeper() {
 
 @test "exec flags: --env, --cwd, --user, --additional-gids, --cap" {
     start_sleeper
-    run hull exec -e FOO=bar --cwd /tmp -u 1000:1000 -g 10 "$ID" sh -c 'echo "$FOO"; pwd; id -u; id -g; id -G; grep CapBnd /proc/self/status'
+    run rt exec -e FOO=bar --cwd /tmp -u 1000:1000 -g 10 "$ID" sh -c 'echo "$FOO"; pwd; id -u; id -g; id -G; grep CapBnd /proc/self/status'
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = bar ]
     [ "${lines[1]}" = /tmp ]
     [ "${lines[2]}" = 1000 ]
     [ "${lines[3]}" = 1000 ]
     [[ "${lines[4]}" == *10* ]]
-    run hull exec --cap CAP_SYS_ADMIN "$ID" sh -c 'grep CapEff /proc/self/status'
+    run rt exec --cap CAP_SYS_ADMIN "$ID" sh -c 'grep CapEff /proc/self/status'
     [ "$status" -eq 0 ]
     mask=$(echo "${lines[0]}" | awk '{print $2}')
     [ $(( 0x$mask & (1 << 21) )) -ne 0 ]
@@ -46,7 +46,7 @@ start_sleeper() {
 @test "exec --process with the real podman and containerd process.json" {
     start_sleeper
     for f in podman containerd; do
-        run hull exec --process "$HERE/fixtures/$f-exec-process.json" "$ID"
+        run rt exec --process "$HERE/fixtures/$f-exec-process.json" "$ID"
         [ "$status" -eq 0 ]
         [ "$output" = exec-ok ]
     done
@@ -54,7 +54,7 @@ start_sleeper() {
 
 @test "exec --detach --pid-file, and the process is in the container's pid namespace" {
     start_sleeper
-    hull exec --detach --pid-file "$TEST_DIR/exec.pid" "$ID" sleep 500
+    rt exec --detach --pid-file "$TEST_DIR/exec.pid" "$ID" sleep 500
     pid=$(cat "$TEST_DIR/exec.pid")
     [ "$(readlink /proc/$pid/ns/pid)" = "$(readlink /proc/$(state_field "$ID" pid)/ns/pid)" ]
     grep -q "sleep" /proc/$pid/cmdline
@@ -62,20 +62,20 @@ start_sleeper() {
 
 @test "exec into a stopped or unknown container, or of a missing binary, is a clear error" {
     set_cmd 'true'
-    hull create --bundle "$BUNDLE" "$ID"
-    run hull exec "$ID" true
+    rt create --bundle "$BUNDLE" "$ID"
+    run rt exec "$ID" true
     [ "$status" -ne 0 ]
     [[ "$output" == *"it is created, not running"* ]]
-    hull start "$ID"
+    rt start "$ID"
     wait_for_status "$ID" stopped
-    run hull exec "$ID" true
+    run rt exec "$ID" true
     [ "$status" -ne 0 ]
     [[ "$output" == *"it is stopped, not running"* ]]
-    run hull exec nosuch true
+    run rt exec nosuch true
     [ "$status" -ne 0 ]
-    hull delete "$ID"
+    rt delete "$ID"
     start_sleeper
-    run hull exec "$ID" /no/such/thing
+    run rt exec "$ID" /no/such/thing
     [ "$status" -eq 255 ]
     [[ "$output" == *'exec: "/no/such/thing": No such file or directory'* ]]
 }
