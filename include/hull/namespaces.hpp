@@ -54,6 +54,11 @@ void enter_new_time_namespace(const std::map<std::string, oci::LinuxTimeOffset>&
 void set_hostname(const std::string& hostname);
 void set_domainname(const std::string& domainname);
 
+// Each linux.sysctl key must belong to a namespace the container has of its own (ipc: kernel.msg*,
+// kernel.sem, kernel.shm*, fs.mqueue.*; network: net.*; uts: kernel.hostname/domainname), so a
+// container can never change the host's settings.
+void validate_sysctl(const oci::Spec& spec);
+
 // Writes each linux.sysctl entry under the container's /proc/sys (a verified procfs).
 void apply_sysctl(const oci::StringMap& sysctl);
 

@@ -60,6 +60,7 @@ void validate_for_linux(const oci::Spec& spec) {
     if (!spec.root) throw Error("config.json: root: required to create a container");
     validate_capability_names(*spec.process);
     if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
+    ns::validate_sysctl(spec);
     bool has_mount_namespace = false;
     if (spec.linux) {
         for (const auto& entry : spec.linux->namespaces) has_mount_namespace |= entry.type == "mount";

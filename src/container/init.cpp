@@ -29,6 +29,8 @@ namespace {
 
 // Set once the runtime has been told we are ready: later failures can only go to stderr.
 bool runtime_released = false;
+// The exec fifo once `start` has opened it: where later failures are reported.
+UniqueFd start_fifo;
 
 void join_session_keyring(const std::string& id) {
     if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, id.c_str()) < 0 && errno != ENOSYS && errno != EPERM &&
@@ -43,12 +45,12 @@ void become_namespace_root() {
     if (::setresuid(0, 0, 0) != 0) throw_errno("setresuid 0 in the user namespace");
 }
 
-// Waits until `start` opens the exec fifo for reading, then tells it we are going ahead.
-void wait_for_start(int state_dir_fd) {
+// Blocks until `start` opens the exec fifo for reading. From then on `start` hears from us on
+// it: "0" right before execve, or the error that stopped us.
+UniqueFd wait_for_start(int state_dir_fd) {
     UniqueFd fifo(::openat(state_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC));
     if (!fifo) throw_errno("open exec fifo");
-    const char go = '0';
-    if (::write(fifo.get(), &go, 1) != 1) throw_errno("write exec fifo");
+    return fifo;
 }
 
 // Namespaces that clone3 could not create or join: joins by path, then new ones, then pid.
@@ -134,11 +136,11 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     if (ctx.console_socket_fd >= 0) ::close(ctx.console_socket_fd);
     keep_only_preserved_fds(ctx.preserve_fds);
 
-    wait_for_start(ctx.state_dir_fd);
+    start_fifo = wait_for_start(ctx.state_dir_fd);
     if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", hook_state_json(ctx, pid, "created"));
 
     if (linux.personality) process::apply_personality(*linux.personality);
-    finish_and_exec(process, linux.seccomp, executable);
+    finish_and_exec(process, linux.seccomp, executable, start_fifo.get());
 }
 
 }  // namespace
@@ -166,6 +168,10 @@ void run_init(const InitContext& ctx) {
             } catch (const std::exception&) {
                 reported = false;
             }
+        }
+        if (!reported && start_fifo) {
+            const std::string message = e.what();
+            reported = ::write(start_fifo.get(), message.data(), message.size()) > 0;
         }
         if (!reported) {
             const std::string line = std::string("hull: container process: ") + e.what() + "\n";

@@ -122,19 +122,39 @@ void start_container(const RuntimeOptions& runtime, const std::string& id) {
     if (!pidfd) throw_errno("start " + id + ": container process " + std::to_string(record.pid));
     UniqueFd fifo(::openat(dir.fd(), ContainerDir::exec_fifo_name, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fifo) throw_errno("start " + id + ": open " + dir.path() + "/exec.fifo");
-    // The container process opens the other end and writes one byte; if it dies first we'd wait forever.
+    // The container process opens the other end, runs the startContainer hooks and writes "0"
+    // right before execve, or the error that stopped it; the fifo closes at execve or exit.
+    std::string reply;
     pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+    bool writer_seen = false;
     for (;;) {
         if (::poll(fds, 2, -1) < 0) {
             if (errno == EINTR) continue;
             throw_errno("start " + id + ": poll");
         }
-        if ((fds[0].revents & POLLIN) != 0) break;
-        if ((fds[1].revents & POLLIN) != 0) throw Error("start " + id + ": the container process exited before start");
+        if ((fds[0].revents & (POLLIN | POLLHUP)) != 0) {
+            char buffer[4096];
+            const ssize_t n = ::read(fifo.get(), buffer, sizeof buffer);
+            if (n > 0) {
+                writer_seen = true;
+                reply.append(buffer, static_cast<size_t>(n));
+                if (reply == "0") break;
+                continue;
+            }
+            if (n == 0 && writer_seen) break;
+        }
+        if ((fds[1].revents & POLLIN) != 0) {
+            // Collect what it said before it died.
+            char buffer[4096];
+            ssize_t n;
+            while ((n = ::read(fifo.get(), buffer, sizeof buffer)) > 0) reply.append(buffer, static_cast<size_t>(n));
+            break;
+        }
     }
-    char byte = 0;
-    if (::read(fifo.get(), &byte, 1) != 1) throw Error("start " + id + ": the container process did not confirm start");
     dir.remove_exec_fifo();
+    if (reply != "0") {
+        throw Error("start " + id + ": " + (reply.empty() ? std::string("the container process exited before start") : reply));
+    }
 
     const oci::Spec spec = container::record_spec(record);
     if (spec.hooks && !spec.hooks->poststart.empty()) {

@@ -112,7 +112,7 @@ void keep_only_preserved_fds(unsigned preserved) {
 }
 
 void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
-                     const std::string& executable) {
+                     const std::string& executable, int ready_fd) {
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
     UniqueFd listener;
@@ -123,6 +123,7 @@ void finish_and_exec(const oci::Process& process, const std::optional<oci::Linux
     reset_signals();
     auto argv = c_strings(process.args);
     auto envp = c_strings(process.env);
+    if (ready_fd >= 0 && ::write(ready_fd, "0", 1) != 1) throw_errno("write exec fifo");
     ::execve(executable.c_str(), argv.data(), envp.data());
     throw_errno("exec \"" + executable + "\"");
 }

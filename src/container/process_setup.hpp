@@ -25,7 +25,8 @@ void keep_only_preserved_fds(unsigned preserved);
 // Scheduling, seccomp, user and capabilities, no_new_privs, default signals; then execve.
 // Seccomp goes last when no_new_privs is set, else before the capabilities are dropped (loading a
 // filter without no_new_privs needs CAP_SYS_ADMIN).
+// `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.
 [[noreturn]] void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
-                                  const std::string& executable);
+                                  const std::string& executable, int ready_fd = -1);
 
 }  // namespace hull::container

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
@@ -150,6 +151,31 @@ void set_hostname(const std::string& hostname) {
 void set_domainname(const std::string& domainname) {
     if (::setdomainname(domainname.data(), domainname.size()) != 0) {
         throw_errno("domainname: setdomainname \"" + domainname + "\"");
+    }
+}
+
+void validate_sysctl(const oci::Spec& spec) {
+    if (!spec.linux) return;
+    const auto has = [&](const char* type) {
+        return std::any_of(spec.linux->namespaces.begin(), spec.linux->namespaces.end(),
+                           [&](const oci::LinuxNamespace& ns) { return ns.type == type; });
+    };
+    static const std::set<std::string> ipc_keys = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                                   "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
+                                                   "kernel.shm_rmid_forced"};
+    for (const auto& [key, value] : spec.linux->sysctl) {
+        const std::string field = "linux.sysctl[\"" + key + "\"]";
+        const char* needed = nullptr;
+        if (ipc_keys.count(key) != 0 || key.rfind("fs.mqueue.", 0) == 0) {
+            needed = "ipc";
+        } else if (key.rfind("net.", 0) == 0) {
+            needed = "network";
+        } else if (key == "kernel.hostname" || key == "kernel.domainname") {
+            needed = "uts";
+        } else {
+            throw Error(field + ": not a namespaced sysctl; it would change the host");
+        }
+        if (!has(needed)) throw Error(field + ": needs the container's own " + std::string(needed) + " namespace");
     }
 }
 
