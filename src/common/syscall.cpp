@@ -59,7 +59,7 @@ std::string read_file_at(int dirfd, const std::string& name) {
 }
 
 void write_file(const std::string& path, const std::string& data) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY));
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY));
     if (!fd) throw_errno("open " + path);
     const ssize_t n = ::write(fd.get(), data.data(), data.size());
     if (n < 0) throw_errno("write " + path);
