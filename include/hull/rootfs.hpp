@@ -4,6 +4,7 @@
 // symlinks out of it.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "hull/cgroups.hpp"
@@ -22,6 +23,26 @@ struct Context {
     bool no_pivot = false;        // --no-pivot: MS_MOVE + chroot instead of pivot_root
     std::string console_path;     // pty slave path to bind on /dev/console when terminal is true
 };
+
+// Copy-on-write rootfs, opt-in per container: the bundle's rootfs is the read-only lower layer
+// of an overlay whose upper layer lives in the state dir (removed by delete) or, with the second
+// annotation, in a directory the user keeps (a "commit").
+inline constexpr const char* overlay_annotation = "run.oci.hull.overlay";
+inline constexpr const char* overlay_upper_annotation = "run.oci.hull.overlay.upperdir";
+
+struct OverlayDirs {
+    std::string upper;
+    std::string work;
+    std::string merged;
+    bool upper_kept = false;
+};
+
+// What the annotations ask for; nullopt when the overlay is not requested.
+std::optional<OverlayDirs> overlay_request(const oci::StringMap& annotations, const std::string& state_dir);
+// In the runtime: creates the directories.
+void make_overlay_dirs(const OverlayDirs& dirs);
+// In the container's mount namespace: mounts the overlay of `lower` on dirs.merged.
+void mount_overlay(const std::string& lower, const OverlayDirs& dirs);
 
 // Before the createContainer hooks: sets mount propagation (rootfsPropagation, default rslave on
 // "/"), bind-mounts the rootfs on itself, performs every config mount in order with its options,

@@ -21,6 +21,7 @@
 #include "hull/log.hpp"
 #include "hull/namespaces.hpp"
 #include "hull/process.hpp"
+#include "hull/rootfs.hpp"
 #include "hull/seccomp.hpp"
 #include "hull/state_store.hpp"
 #include "hull/syscall.hpp"
@@ -170,6 +171,8 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.id = id;
     ctx.bundle = bundle;
     ctx.rootfs = rootfs;
+    ctx.overlay = rootfs::overlay_request(spec.annotations, dir.path());
+    if (ctx.overlay) rootfs::make_overlay_dirs(*ctx.overlay);
     ctx.namespaces = &namespaces;
     ctx.created_by_clone = !namespaces.joins_any();
     ctx.cgroup_layout = &layout;

@@ -107,6 +107,10 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     rootfs::Context rootfs_ctx;
     rootfs_ctx.spec = &spec;
     rootfs_ctx.rootfs = ctx.rootfs;
+    if (ctx.overlay) {
+        rootfs::mount_overlay(ctx.rootfs, *ctx.overlay);
+        rootfs_ctx.rootfs = ctx.overlay->merged;
+    }
     rootfs_ctx.bundle = ctx.bundle;
     rootfs_ctx.user_namespace = plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr;
     rootfs_ctx.cgroup_namespace = plan.has(CLONE_NEWCGROUP) || plan.joined(CLONE_NEWCGROUP) != nullptr;

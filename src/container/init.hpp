@@ -5,6 +5,7 @@
 
 #include "hull/cgroups.hpp"
 #include "hull/namespaces.hpp"
+#include "hull/rootfs.hpp"
 #include "oci/config.hpp"
 
 namespace hull::container {
@@ -25,6 +26,7 @@ struct InitContext {
     unsigned preserve_fds = 0;   // fds 3 .. 3+preserve_fds-1 stay open
     bool no_pivot = false;
     bool no_new_keyring = false;
+    std::optional<rootfs::OverlayDirs> overlay;  // copy-on-write rootfs over `rootfs`
 };
 
 // Runs in the child of clone3; never returns.
