@@ -35,5 +35,12 @@ run_bats "lifecycle tests again in a pure cgroup2 view" \
     unshare -m --propagation private sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' x \
     tests/integration/run.sh lifecycle.bats exec.bats
 
+echo "== fuzzing the parsers (libFuzzer, 45 s)"
+if command -v clang++ >/dev/null && tests/fuzz/run.sh 45; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
+
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$suite_failed" -eq 0 ]
