@@ -159,7 +159,6 @@ struct ExecContext {
     if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, false);
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);
-    if (process.oomScoreAdj) process::apply_oom_score_adj(*process.oomScoreAdj);
     process::apply_rlimits(process.rlimits);
     keep_only_preserved_fds(ctx.preserve_fds);
     finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable);
@@ -171,6 +170,10 @@ struct ExecContext {
     try {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         sync.expect(Message::Go, "cgroup placement");
+        if (ctx.process->oomScoreAdj) process::apply_oom_score_adj(*ctx.process->oomScoreAdj);
+        // CVE-2019-5736: until execve this process is the hull binary inside the container's pid
+        // namespace; non-dumpable, its /proc/<pid>/exe can't be opened by the container.
+        if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl PR_SET_DUMPABLE");
         if (ctx.join_flags != 0 && ::setns(ctx.container_pidfd, ctx.join_flags) != 0) {
             throw_errno("join the container's namespaces");
         }
