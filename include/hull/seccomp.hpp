@@ -1,6 +1,8 @@
 // linux.seccomp → a loaded seccomp filter (libseccomp).
 #pragma once
 
+#include <string>
+
 #include "hull/fd.hpp"
 #include "oci/config.hpp"
 
@@ -13,5 +15,15 @@ void validate(const oci::LinuxSeccomp& profile);
 // Loads the filter into the calling thread (needs no_new_privs or CAP_SYS_ADMIN).
 // Returns the notify listener fd when the profile uses SCMP_ACT_NOTIFY, else an empty UniqueFd.
 UniqueFd load(const oci::LinuxSeccomp& profile);
+
+// Whether the profile has SCMP_ACT_NOTIFY rules (and so needs its listenerPath agent).
+bool uses_notify(const oci::LinuxSeccomp& profile);
+
+// Connects to linux.seccomp.listenerPath (done by the runtime, before pivot_root).
+UniqueFd connect_agent(const oci::LinuxSeccomp& profile);
+
+// Sends the listener fd to the agent with the container process state
+// ({"ociVersion","fds":["seccompFd"],"pid","metadata","state"}), as runtime-spec requires.
+void send_to_agent(int agent_socket, int listener_fd, const std::string& process_state_json);
 
 }  // namespace hull::seccomp

@@ -180,6 +180,11 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.sync_fd = sockets.container_end.get();
     ctx.state_dir_fd = state_dir.get();
     ctx.console_socket_fd = console_socket.get();
+    UniqueFd seccomp_agent;
+    if (spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
+        seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);
+        ctx.seccomp_agent_fd = seccomp_agent.get();
+    }
     ctx.preserve_fds = activation_fds + options.preserve_fds;
     ctx.no_pivot = options.no_pivot;
     ctx.no_new_keyring = options.no_new_keyring;

@@ -144,7 +144,17 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", hook_state_json(ctx, pid, "created"));
 
     if (linux.personality) process::apply_personality(*linux.personality);
-    finish_and_exec(process, linux.seccomp, executable, start_fifo.get());
+    SeccompAgent agent;
+    if (ctx.seccomp_agent_fd >= 0) {
+        agent.socket = ctx.seccomp_agent_fd;
+        agent.process_state_json = oci::Json{{"ociVersion", "1.3.0"},
+                                             {"fds", {"seccompFd"}},
+                                             {"pid", pid},
+                                             {"metadata", linux.seccomp->listenerMetadata.value_or("")},
+                                             {"state", oci::Json::parse(hook_state_json(ctx, pid, "created"))}}
+                                       .dump();
+    }
+    finish_and_exec(process, linux.seccomp, executable, start_fifo.get(), agent);
 }
 
 }  // namespace

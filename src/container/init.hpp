@@ -23,6 +23,7 @@ struct InitContext {
     int sync_fd = -1;
     int state_dir_fd = -1;       // O_PATH dir holding exec.fifo
     int console_socket_fd = -1;  // -1 without process.terminal
+    int seccomp_agent_fd = -1;   // connected listenerPath socket when the profile uses SCMP_ACT_NOTIFY
     unsigned preserve_fds = 0;   // fds 3 .. 3+preserve_fds-1 stay open
     bool no_pivot = false;
     bool no_new_keyring = false;

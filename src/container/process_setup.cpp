@@ -112,7 +112,7 @@ void keep_only_preserved_fds(unsigned preserved) {
 }
 
 void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
-                     const std::string& executable, int ready_fd) {
+                     const std::string& executable, int ready_fd, const SeccompAgent& agent) {
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
     UniqueFd listener;
@@ -120,6 +120,7 @@ void finish_and_exec(const oci::Process& process, const std::optional<oci::Linux
     process::switch_user_and_capabilities(process);
     if (process.noNewPrivileges) process::set_no_new_privileges();
     if (seccomp && process.noNewPrivileges) listener = seccomp::load(*seccomp);
+    if (listener && agent.socket >= 0) seccomp::send_to_agent(agent.socket, listener.get(), agent.process_state_json);
     reset_signals();
     auto argv = c_strings(process.args);
     auto envp = c_strings(process.env);

@@ -25,8 +25,14 @@ void keep_only_preserved_fds(unsigned preserved);
 // Scheduling, seccomp, user and capabilities, no_new_privs, default signals; then execve.
 // Seccomp goes last when no_new_privs is set, else before the capabilities are dropped (loading a
 // filter without no_new_privs needs CAP_SYS_ADMIN).
+// Where a SCMP_ACT_NOTIFY listener goes: the agent's socket and the container process state.
+struct SeccompAgent {
+    int socket = -1;
+    std::string process_state_json;
+};
+
 // `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.
 [[noreturn]] void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
-                                  const std::string& executable, int ready_fd = -1);
+                                  const std::string& executable, int ready_fd = -1, const SeccompAgent& agent = {});
 
 }  // namespace hull::container

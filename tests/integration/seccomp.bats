@@ -1,0 +1,50 @@
+#!/usr/bin/env bats
+load helpers
+
+AGENT=${AGENT:-$HERE/../../build/tests/seccomp-agent}
+
+@test "seccomp: a blocked syscall returns the configured errno, others work" {
+    config 'linux.seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}'
+    set_cmd 'mkdir /tmp/x 2>&1; echo still-running'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == *"Permission denied"* ]]
+    [ "${lines[1]}" = still-running ]
+}
+
+@test "seccomp: the real podman default profile lets busybox run" {
+    profile=$(python3 -c "import json; print(json.dumps(json.load(open('$HERE/../unit/fixtures/podman-config.json'))['linux']['seccomp']))")
+    config "linux.seccomp=$profile"
+    set_cmd 'echo ok; ls / >/dev/null && echo ls-ok'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = ok ]
+    [ "${lines[1]}" = ls-ok ]
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY sends the listener and the process state to listenerPath" {
+    "$AGENT" "$TEST_DIR/agent.sock" > "$TEST_DIR/agent.out" 2>&1 &
+    CLEANUP_PIDS+=($!)
+    for _ in $(seq 50); do [ -S "$TEST_DIR/agent.sock" ] && break; sleep 0.05; done
+    config "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"listenerMetadata\":\"meta-1\",\"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+    set_cmd 'mkdir /tmp/made && echo mkdir-said-yes; [ -d /tmp/made ] || echo but-nothing-was-made'
+    run rt run --bundle "$BUNDLE" "$ID"
+    cat "$TEST_DIR/agent.out"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = mkdir-said-yes ]
+    [ "${lines[1]}" = but-nothing-was-made ]
+    grep -q '"metadata":"meta-1"' "$TEST_DIR/agent.out"
+    grep -q '"fds":\["seccompFd"\]' "$TEST_DIR/agent.out"
+    grep -q "\"id\":\"$ID\"" "$TEST_DIR/agent.out"
+    grep -q '^notified: mkdir' "$TEST_DIR/agent.out"
+}
+
+@test "seccomp: unknown actions and a NOTIFY rule without listenerPath are config errors" {
+    config 'linux.seccomp={"defaultAction":"SCMP_ACT_BOGUS"}'
+    run rt create --bundle "$BUNDLE" "$ID"
+    assert_failed 'linux.seccomp.defaultAction: unknown action "SCMP_ACT_BOGUS"'
+    config 'linux.seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}'
+    run rt create --bundle "$BUNDLE" "$ID"
+    assert_failed 'listenerPath'
+    assert_nothing_left "$ID"
+}

@@ -1,0 +1,60 @@
+// seccomp-agent SOCKET: a listenerPath agent for tests. It receives the notify fd and the
+// container process state, prints "state: <json>", then answers every notification with
+// "success, return value 0" (without doing the call) and prints "notified: <syscall>".
+#include <poll.h>
+#include <seccomp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "hull/error.hpp"
+#include "hull/fd.hpp"
+#include "hull/terminal.hpp"
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: seccomp-agent SOCKET\n");
+        return 2;
+    }
+    try {
+        hull::UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, argv[1], sizeof address.sun_path - 1);
+        ::unlink(argv[1]);
+        if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) hull::throw_errno("bind");
+        if (::listen(listener.get(), 1) != 0) hull::throw_errno("listen");
+        hull::UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!connection) hull::throw_errno("accept");
+        std::string state;
+        hull::UniqueFd notify = hull::terminal::receive_fd(connection.get(), &state);
+        std::printf("state: %s\n", state.c_str());
+        std::fflush(stdout);
+        seccomp_notif* request = nullptr;
+        seccomp_notif_resp* response = nullptr;
+        if (seccomp_notify_alloc(&request, &response) != 0) throw hull::Error("seccomp_notify_alloc");
+        for (;;) {
+            pollfd fd{notify.get(), POLLIN, 0};
+            if (::poll(&fd, 1, 20000) <= 0 || (fd.revents & POLLHUP) != 0) break;
+            if (seccomp_notify_receive(notify.get(), request) != 0) break;
+            char* name = seccomp_syscall_resolve_num_arch(request->data.arch, request->data.nr);
+            std::printf("notified: %s\n", name != nullptr ? name : "?");
+            std::fflush(stdout);
+            std::free(name);
+            response->id = request->id;
+            response->val = 0;
+            response->error = 0;
+            response->flags = 0;
+            seccomp_notify_respond(notify.get(), response);
+        }
+        seccomp_notify_free(request, response);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "seccomp-agent: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
