@@ -151,6 +151,7 @@ struct ExecContext {
     int sync_fd = -1;
     int console_socket_fd = -1;
     unsigned preserve_fds = 0;
+    SeccompAgent agent;
 };
 
 [[noreturn]] void exec_process(const ExecContext& ctx, const SyncChannel& sync) {
@@ -161,7 +162,7 @@ struct ExecContext {
     const std::string executable = find_executable(process);
     process::apply_rlimits(process.rlimits);
     keep_only_preserved_fds(ctx.preserve_fds);
-    finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable);
+    finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable, -1, ctx.agent);
 }
 
 // The child of clone3: joins the namespaces, forks into the pid namespace when needed, and execs.
@@ -268,6 +269,18 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ctx.sync_fd = child_end.get();
     ctx.console_socket_fd = console_socket.get();
     ctx.preserve_fds = options.preserve_fds;
+    UniqueFd seccomp_agent;
+    if (spec.linux && spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
+        seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);
+        ctx.agent.socket = seccomp_agent.get();
+        oci::State state = state_for_hooks(id, record.bundle, spec.annotations, record.pid, "running");
+        ctx.agent.process_state_json = oci::Json{{"ociVersion", "1.3.0"},
+                                                 {"fds", {"seccompFd"}},
+                                                 {"pid", record.pid},
+                                                 {"metadata", spec.linux->seccomp->listenerMetadata.value_or("")},
+                                                 {"state", oci::to_json(state)}}
+                                           .dump();
+    }
 
     std::optional<ForegroundSignals> signals;
     if (!options.detach) signals.emplace();
