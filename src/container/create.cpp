@@ -56,10 +56,10 @@ std::string now_rfc3339() {
 }
 
 // Capability names and the seccomp profile are checked before anything is created.
-void validate_for_linux(const oci::Spec& spec) {
+void validate_for_linux(oci::Spec& spec) {
     if (!spec.process) throw Error("config.json: process: required to create a container");
     if (!spec.root) throw Error("config.json: root: required to create a container");
-    validate_capability_names(*spec.process);
+    drop_unknown_capabilities(*spec.process);
     if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
     ns::validate_sysctl(spec);
     bool has_mount_namespace = false;

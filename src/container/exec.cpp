@@ -130,10 +130,10 @@ oci::Process build_process(const oci::Spec& spec, const ExecOptions& options) {
     return process;
 }
 
-void validate_process(const oci::Process& process) {
+void validate_process(oci::Process& process) {
     if (process.args.empty()) throw Error("process.args: at least one argument is required");
     if (process.cwd.empty() || process.cwd.front() != '/') throw Error("process.cwd \"" + process.cwd + "\": must be an absolute path");
-    validate_capability_names(process);
+    drop_unknown_capabilities(process);
     if (process.apparmorProfile && !process.apparmorProfile->empty() &&
         ::access("/sys/kernel/security/apparmor", F_OK) == 0) {
         throw Error("process.apparmorProfile: AppArmor profiles are not supported by this hull build");
@@ -241,7 +241,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         }
         spec = oci::parse_config(record.config, "state.json config");
     }
-    const oci::Process process = build_process(spec, options);
+    oci::Process process = build_process(spec, options);
     validate_process(process);
     if (process.terminal && options.console_socket.empty()) {
         throw Error("exec --tty: --console-socket is required");

@@ -9,6 +9,7 @@
 
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
+#include "hull/log.hpp"
 #include "hull/process.hpp"
 #include "hull/seccomp.hpp"
 
@@ -55,18 +56,25 @@ void reset_signals() {
 
 }  // namespace
 
-void validate_capability_names(const oci::Process& process) {
-    const auto& caps = process.capabilities;
+void drop_unknown_capabilities(oci::Process& process) {
+    auto& caps = process.capabilities;
     if (!caps) return;
-    const std::pair<const char*, const std::optional<std::vector<std::string>>*> sets[] = {
+    const std::pair<const char*, std::optional<std::vector<std::string>>*> sets[] = {
         {"bounding", &caps->bounding},   {"effective", &caps->effective}, {"inheritable", &caps->inheritable},
         {"permitted", &caps->permitted}, {"ambient", &caps->ambient}};
     for (const auto& [name, set] : sets) {
         if (!*set) continue;
+        std::vector<std::string> known;
         for (size_t i = 0; i < (*set)->size(); ++i) {
-            process::capability_from_name((**set)[i],
-                                          std::string("process.capabilities.") + name + "[" + std::to_string(i) + "]");
+            const std::string& cap = (**set)[i];
+            try {
+                process::capability_from_name(cap, std::string("process.capabilities.") + name + "[" + std::to_string(i) + "]");
+                known.push_back(cap);
+            } catch (const Error& e) {
+                log::warn(std::string(e.what()) + ": not granted");
+            }
         }
+        **set = std::move(known);
     }
 }
 

@@ -9,8 +9,9 @@
 
 namespace hull::container {
 
-// Every capability name in process.capabilities must be one the kernel knows.
-void validate_capability_names(const oci::Process& process);
+// Capability names this kernel does not know are dropped with a warning naming them: config.md
+// says such values MUST be logged as a warning and runtimes SHOULD NOT fail for them.
+void drop_unknown_capabilities(oci::Process& process);
 
 // chdir into process.cwd and make sure it is below the process's root (CVE-2024-21626).
 void change_to_working_directory(const std::string& cwd);

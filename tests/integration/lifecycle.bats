@@ -65,6 +65,7 @@ load helpers
 @test "list, list -q and list --format json" {
     set_cmd 'sleep 100'
     rt run --detach --bundle "$BUNDLE" "$ID"
+    config "linux.cgroupsPath=\"$CGROUP_PATH-b\""  # each container needs a cgroup of its own
     rt create --bundle "$BUNDLE" "$ID-b"
     run rt list -q
     [ "$status" -eq 0 ]

@@ -83,7 +83,7 @@ mount_opts() {
     # /proc/kcore is masked by default but this kernel has none: /proc/timer_list stands in.
     [ "$(wc -c < /proc/timer_list)" -gt 0 ]
     config 'linux.maskedPaths+="/etc/passwd"' 'linux.maskedPaths+="/root/secret"' 'linux.maskedPaths+="/proc/timer_list"'
-    set_cmd 'wc -c < /etc/passwd; wc -c < /proc/timer_list; ls -A /root/secret | wc -l; echo x > /root/secret/b 2>&1 || echo no-write'
+    set_cmd 'wc -c < /etc/passwd; wc -c < /proc/timer_list; ls -A /root/secret | wc -l; (echo x > /root/secret/b) 2>&1 || echo no-write'
     run rt run --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = 0 ]
@@ -96,7 +96,7 @@ mount_opts() {
 
 @test "readonlyPaths give EROFS on write" {
     config 'linux.readonlyPaths+="/tmp"' 'linux.readonlyPaths+="/proc/sys"'
-    set_cmd 'touch /tmp/x 2>&1; echo 1 > /proc/sys/kernel/msgmax 2>&1; echo done'
+    set_cmd 'touch /tmp/x 2>&1; (echo 1 > /proc/sys/kernel/msgmax) 2>&1; echo done'
     run rt run --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]
     [[ "${lines[0]}" == *"Read-only file system"* ]]
