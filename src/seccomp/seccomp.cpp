@@ -178,6 +178,9 @@ UniqueFd load(const oci::LinuxSeccomp& profile) {
     const uint32_t default_action = action_value(profile.defaultAction, profile.defaultErrnoRet);
     Context ctx(seccomp_init(default_action));
     if (!ctx) throw Error("linux.seccomp: seccomp_init failed");
+    // libseccomp sets no_new_privs on load by default; process.noNewPrivileges decides that, and
+    // the caller sets it (or keeps CAP_SYS_ADMIN for the load) itself.
+    check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "linux.seccomp: clear the no_new_privs attribute");
     for (const auto& arch : profile.architectures) {
         const int rc = seccomp_arch_add(ctx.get(), arch_token(arch));
         if (rc < 0 && rc != -EEXIST) check(rc, "linux.seccomp.architectures: add " + arch);

@@ -12,6 +12,19 @@ AGENT=${AGENT:-$HERE/../../build/tests/seccomp-agent}
     [ "${lines[1]}" = still-running ]
 }
 
+@test "seccomp: a filter does not turn on no_new_privs unless process.noNewPrivileges asks" {
+    config 'linux.seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}'
+    config 'process.noNewPrivileges=false'
+    set_cmd 'grep ^NoNewPrivs /proc/self/status'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$(echo $output)" = "NoNewPrivs: 0" ]
+    config 'process.noNewPrivileges=true'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$(echo $output)" = "NoNewPrivs: 1" ]
+}
+
 @test "seccomp: the real podman default profile lets busybox run" {
     profile=$(python3 -c "import json; print(json.dumps(json.load(open('$HERE/../unit/fixtures/podman-config.json'))['linux']['seccomp']))")
     config "linux.seccomp=$profile"
