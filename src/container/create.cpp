@@ -59,7 +59,11 @@ std::string now_rfc3339() {
 void validate_for_linux(oci::Spec& spec) {
     if (!spec.process) throw Error("config.json: process: required to create a container");
     if (!spec.root) throw Error("config.json: root: required to create a container");
-    drop_unknown_capabilities(*spec.process);
+    bool has_user_namespace = false;
+    if (spec.linux) {
+        for (const auto& entry : spec.linux->namespaces) has_user_namespace |= entry.type == "user";
+    }
+    drop_unknown_capabilities(*spec.process, has_user_namespace);
     if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
     ns::validate_sysctl(spec);
     bool has_mount_namespace = false;

@@ -130,10 +130,10 @@ oci::Process build_process(const oci::Spec& spec, const ExecOptions& options) {
     return process;
 }
 
-void validate_process(oci::Process& process) {
+void validate_process(oci::Process& process, bool in_user_namespace) {
     if (process.args.empty()) throw Error("process.args: at least one argument is required");
     if (process.cwd.empty() || process.cwd.front() != '/') throw Error("process.cwd \"" + process.cwd + "\": must be an absolute path");
-    drop_unknown_capabilities(process);
+    drop_unknown_capabilities(process, in_user_namespace);
     if (process.apparmorProfile && !process.apparmorProfile->empty() &&
         ::access("/sys/kernel/security/apparmor", F_OK) == 0) {
         throw Error("process.apparmorProfile: AppArmor profiles are not supported by this hull build");
@@ -242,7 +242,11 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         spec = oci::parse_config(record.config, "state.json config");
     }
     oci::Process process = build_process(spec, options);
-    validate_process(process);
+    bool in_user_namespace = false;
+    if (spec.linux) {
+        for (const auto& entry : spec.linux->namespaces) in_user_namespace |= entry.type == "user";
+    }
+    validate_process(process, in_user_namespace);
     if (process.terminal && options.console_socket.empty()) {
         throw Error("exec --tty: --console-socket is required");
     }

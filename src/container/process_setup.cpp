@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,25 +57,35 @@ void reset_signals() {
 
 }  // namespace
 
-void drop_unknown_capabilities(oci::Process& process) {
+void drop_unknown_capabilities(oci::Process& process, bool in_user_namespace) {
     auto& caps = process.capabilities;
     if (!caps) return;
+    // Without a user namespace the container can only get what the runtime's bounding set holds
+    // (this host runs hull without CAP_SYS_RESOURCE, for one). config.md: such capabilities are
+    // logged as warnings, not errors.
+    const auto held_by_runtime = [in_user_namespace](int cap) {
+        return in_user_namespace || ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1;
+    };
     const std::pair<const char*, std::optional<std::vector<std::string>>*> sets[] = {
         {"bounding", &caps->bounding},   {"effective", &caps->effective}, {"inheritable", &caps->inheritable},
         {"permitted", &caps->permitted}, {"ambient", &caps->ambient}};
     for (const auto& [name, set] : sets) {
         if (!*set) continue;
-        std::vector<std::string> known;
+        std::vector<std::string> grantable;
         for (size_t i = 0; i < (*set)->size(); ++i) {
             const std::string& cap = (**set)[i];
+            const std::string field = std::string("process.capabilities.") + name + "[" + std::to_string(i) + "]";
             try {
-                process::capability_from_name(cap, std::string("process.capabilities.") + name + "[" + std::to_string(i) + "]");
-                known.push_back(cap);
+                if (held_by_runtime(process::capability_from_name(cap, field))) {
+                    grantable.push_back(cap);
+                } else {
+                    log::warn(field + ": " + cap + " is not in the runtime's bounding set: not granted");
+                }
             } catch (const Error& e) {
                 log::warn(std::string(e.what()) + ": not granted");
             }
         }
-        **set = std::move(known);
+        **set = std::move(grantable);
     }
 }
 

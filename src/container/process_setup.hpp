@@ -9,9 +9,10 @@
 
 namespace hull::container {
 
-// Capability names this kernel does not know are dropped with a warning naming them: config.md
-// says such values MUST be logged as a warning and runtimes SHOULD NOT fail for them.
-void drop_unknown_capabilities(oci::Process& process);
+// Capability names this kernel does not know, and (outside a user namespace) capabilities the
+// runtime's own bounding set lacks, are dropped with a warning naming them: config.md says such
+// values MUST be logged as a warning and runtimes SHOULD NOT fail for them.
+void drop_unknown_capabilities(oci::Process& process, bool in_user_namespace);
 
 // chdir into process.cwd and make sure it is below the process's root (CVE-2024-21626).
 void change_to_working_directory(const std::string& cwd);

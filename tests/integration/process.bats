@@ -117,6 +117,19 @@ set_caps() {  # JSON object for process.capabilities
     assert_nothing_left "$ID"
 }
 
+@test "capabilities the runtime does not hold are warnings, and the rest are granted" {
+    # This host runs us without CAP_SYS_RESOURCE; asking for every capability must still work,
+    # with exactly the runtime's bounding set (runtime-tools process_capabilities does this).
+    all=$("$RUNTIME" features | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["linux"]["capabilities"]))')
+    for set in bounding effective permitted; do config "process.capabilities.$set=$all"; done
+    set_cmd 'grep -E "^Cap(Bnd|Eff)" /proc/self/status'
+    run --separate-stderr rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    own=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
+    [ "$(echo $output)" = "CapEff: $own CapBnd: $own" ]
+    if [ "$own" != 000001ffffffffff ]; then grep -qi 'not in the runtime.s bounding set' <<<"$stderr"; fi
+}
+
 @test "rlimits: NOFILE 512/1024 and CORE 0/0" {
     config 'process.rlimits=[{"type":"RLIMIT_NOFILE","soft":512,"hard":1024},{"type":"RLIMIT_CORE","soft":0,"hard":0}]'
     set_cmd 'ulimit -n; ulimit -Hn; grep "open files" /proc/self/limits; grep "core file" /proc/self/limits'
