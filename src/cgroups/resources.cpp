@@ -125,6 +125,9 @@ std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
         if (m->swap) add(w, "memory", "memory.memsw.limit_in_bytes", std::to_string(*m->swap));
         if (m->reservation) add(w, "memory", "memory.soft_limit_in_bytes", std::to_string(*m->reservation));
         if (m->swappiness) add(w, "memory", "memory.swappiness", std::to_string(*m->swappiness));
+        // memory.kernel is deprecated and ignored, as runc does: kernels since 5.16 accept the write
+        // to memory.kmem.limit_in_bytes and do nothing with it. The TCP limit still works.
+        if (m->kernelTCP) add(w, "memory", "memory.kmem.tcp.limit_in_bytes", std::to_string(*m->kernelTCP));
         if (m->disableOOMKiller && *m->disableOOMKiller) add(w, "memory", "memory.oom_control", "1");
     }
     if (const auto& c = r.cpu) {

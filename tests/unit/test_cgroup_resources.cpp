@@ -71,7 +71,8 @@ TEST(ResourcesV2Test, BadInputIsRefused) {
 TEST(ResourcesV1Test, MapsToTheV1Controllers) {
     const auto w = hull::cgroups::v1_writes(resources(R"({
         "devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rw"}],
-        "memory": {"limit": 67108864, "swap": 134217728, "reservation": 1, "swappiness": 10, "disableOOMKiller": true},
+        "memory": {"limit": 67108864, "swap": 134217728, "reservation": 1, "swappiness": 10, "disableOOMKiller": true,
+                   "kernel": 50593792, "kernelTCP": 50593792},
         "cpu": {"shares": 512, "quota": 20000, "period": 100000},
         "pids": {"limit": -1},
         "blockIO": {"weight": 300, "weightDevice": [{"major": 8, "minor": 0, "weight": 200}]},
@@ -82,6 +83,8 @@ TEST(ResourcesV1Test, MapsToTheV1Controllers) {
     EXPECT_EQ(value_of(w, "memory.limit_in_bytes"), "67108864");
     EXPECT_EQ(value_of(w, "memory.memsw.limit_in_bytes"), "134217728");
     EXPECT_EQ(value_of(w, "memory.oom_control"), "1");
+    EXPECT_EQ(value_of(w, "memory.kmem.tcp.limit_in_bytes"), "50593792");
+    EXPECT_EQ(value_of(w, "memory.kmem.limit_in_bytes"), "(absent)");  // deprecated, ignored
     EXPECT_EQ(value_of(w, "cpu.shares"), "512");
     EXPECT_EQ(value_of(w, "cpu.cfs_quota_us"), "20000");
     EXPECT_EQ(value_of(w, "pids.max"), "max");
