@@ -553,11 +553,12 @@ Spec parse_spec_node(const Node& n) {
     if (auto l = n.member("linux")) s.linux = parse_linux(*l);
     const Linux no_linux;
     const Linux& linux = s.linux ? *s.linux : no_linux;
-    if (s.hostname && !s.hostname->empty() && !has_new_namespace(linux, "uts")) {
-        n.fail_member("hostname", "setting the hostname requires a new uts namespace");
+    // As runc: a uts namespace joined by path may be given the hostname too; the host's may not.
+    if (s.hostname && !s.hostname->empty() && !has_namespace(linux, "uts")) {
+        n.fail_member("hostname", "setting the hostname requires a uts namespace (new or joined by path)");
     }
-    if (s.domainname && !s.domainname->empty() && !has_new_namespace(linux, "uts")) {
-        n.fail_member("domainname", "setting the domainname requires a new uts namespace");
+    if (s.domainname && !s.domainname->empty() && !has_namespace(linux, "uts")) {
+        n.fail_member("domainname", "setting the domainname requires a uts namespace (new or joined by path)");
     }
     return s;
 }

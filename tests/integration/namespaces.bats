@@ -44,7 +44,22 @@ load helpers
     [ "$(cat /proc/sys/kernel/domainname)" != example.test ]
 }
 
-@test "a hostname without a new uts namespace is an error" {
+@test "a hostname is set in a uts namespace joined by path" {
+    unshare --uts sleep 100 &
+    holder=$!
+    CLEANUP_PIDS+=("$holder")
+    for i in $(seq 50); do [ "$(readlink /proc/$holder/ns/uts)" != "$(readlink /proc/self/ns/uts)" ] && break; sleep 0.05; done
+    config "@c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'uts'] + [{'type': 'uts', 'path': '/proc/$holder/ns/uts'}]"
+    config 'hostname="joined-uts"'
+    set_cmd 'hostname; readlink /proc/self/ns/uts'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = joined-uts ]
+    [ "${lines[1]}" = "$(readlink /proc/$holder/ns/uts)" ]
+    [ "$(hostname)" != joined-uts ]
+}
+
+@test "a hostname without a uts namespace is an error" {
     set_namespaces pid mount
     config 'hostname="x"'
     run rt run --bundle "$BUNDLE" "$ID"

@@ -88,7 +88,9 @@ TEST(ConfigTest, DefaultSpecsParseBack) {
         const bool has_user = std::any_of(spec.linux->namespaces.begin(), spec.linux->namespaces.end(),
                                           [](const auto& ns) { return ns.type == "user"; });
         EXPECT_EQ(has_user, rootless);
-        if (rootless) EXPECT_EQ(spec.linux->uidMappings.at(0).hostID, 1000u);
+        if (rootless) {
+            EXPECT_EQ(spec.linux->uidMappings.at(0).hostID, 1000u);
+        }
     }
 }
 
@@ -154,7 +156,7 @@ INSTANTIATE_TEST_SUITE_P(
         Rule{"relative_namespace_path", [](oci::Json& d) { d["linux"]["namespaces"].push_back({{"type", "network"}, {"path", "x"}}); },
              "linux.namespaces[3].path: must be an absolute path"},
         Rule{"hostname_without_uts", [](oci::Json& d) { d["linux"]["namespaces"].erase(2); },
-             "hostname: setting the hostname requires a new uts namespace"},
+             "hostname: setting the hostname requires a uts namespace (new or joined by path)"},
         Rule{"mappings_without_userns",
              [](oci::Json& d) { d["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1}, {"size", 1}}}; },
              "linux.uidMappings: id mappings require a user namespace"},
