@@ -283,8 +283,11 @@ void prepare(const Context& ctx) {
     const auto& propagation = spec.linux ? spec.linux->rootfsPropagation : std::nullopt;
     const unsigned long root_propagation =
         propagation && !propagation->empty() ? propagation_flags(*propagation) | MS_REC : MS_SLAVE | MS_REC;
-    // Nothing we mount may propagate back to the host (shared only when the config asks).
-    if (::mount(nullptr, "/", nullptr, (root_propagation & MS_SHARED) ? MS_SLAVE | MS_REC : root_propagation, nullptr) != 0) {
+    // Nothing we mount may propagate back to the host. Shared and unbindable are applied by
+    // finalize: the rootfs bind below would propagate, or fail (EINVAL) on an unbindable tree.
+    const unsigned long setup_propagation =
+        (root_propagation & (MS_SHARED | MS_UNBINDABLE)) ? MS_SLAVE | MS_REC : root_propagation;
+    if (::mount(nullptr, "/", nullptr, setup_propagation, nullptr) != 0) {
         throw_errno("set propagation of /");
     }
     if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {

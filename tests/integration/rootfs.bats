@@ -201,3 +201,20 @@ mount_opts() {
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = /bin/busybox ]
 }
+
+@test "rootfsPropagation applies to the container's / (private, slave, shared, unbindable)" {
+    # mountinfo's optional fields of / inside: shared:N, master:N, unbindable, or none (private).
+    set_cmd 'awk '\''$5 == "/" {for (i = 7; $i != "-"; i++) printf "%s ", $i; print "end"}'\'' /proc/self/mountinfo'
+    for mode in private slave shared unbindable; do
+        config "linux.rootfsPropagation=\"$mode\""
+        run rt run --bundle "$BUNDLE" "$ID-$mode"
+        echo "$mode: $output"
+        [ "$status" -eq 0 ]
+        case $mode in
+            private) [ "$output" = end ] ;;
+            slave) [[ "$output" == *master:* ]] && [[ "$output" != *shared:* ]] ;;
+            shared) [[ "$output" == *shared:* ]] ;;
+            unbindable) [[ "$output" == *unbindable* ]] ;;
+        esac
+    done
+}
