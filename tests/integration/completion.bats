@@ -114,3 +114,26 @@ assert_has() {
     complete_line "$HULL_BIN" --root "$TEST_DIR/other-root" start ""
     assert_reply
 }
+
+@test "completion: every command and option of --help is completed" {
+    source "$COMPLETION"
+    local c flag missing="" commands
+    commands=$("$HULL_BIN" --help | awk '/^Subcommands:/ {on = 1; next} on && NF {sub(",", "", $1); print $1}')
+    [ -n "$commands" ]
+    for c in $commands; do
+        complete_line hull "$c"
+        printf '%s\n' "${COMPREPLY[@]}" | grep -qx "$c" || missing+=" command:$c"
+        for flag in $("$HULL_BIN" "$c" --help | awk '/^Options:/ {on = 1; next} /^[A-Z]/ {on = 0} on && $1 ~ /^-/ {print $1}' | tr ',' ' '); do
+            complete_line hull "$c" "$flag"
+            printf '%s\n' "${COMPREPLY[@]}" | grep -qxF -- "$flag" || missing+=" $c:$flag"
+        done
+    done
+    for flag in $("$HULL_BIN" --help | awk '/^Options:/ {on = 1; next} /^[A-Z]/ {on = 0} on && $1 ~ /^-/ {print $1}' | tr ',' ' '); do
+        complete_line hull "$flag"
+        printf '%s\n' "${COMPREPLY[@]}" | grep -qxF -- "$flag" || missing+=" global:$flag"
+    done
+    if [ -n "$missing" ]; then
+        echo "not completed by contrib/completion/bash/hull:$missing"
+        return 1
+    fi
+}
