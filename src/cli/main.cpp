@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version exit 0; usage errors exit 1 as runc's do (callers only test != 0).
+        return app.exit(e) == 0 ? 0 : 1;
     }
     try {
         if (globals.preserve_fds) hull::check_preserved_fds(*globals.preserve_fds);

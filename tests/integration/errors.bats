@@ -50,10 +50,16 @@ PY
     [ "$(grep -c '"level":"error"' "$TEST_DIR/log.json")" -eq 2 ]
 }
 
-@test "an unknown command or flag is an error" {
+@test "an unknown command or flag, or a missing id, is a usage error with exit 1 (as runc)" {
     run rt no-such-verb
-    [ "$status" -ne 0 ]
+    [ "$status" -eq 1 ]
     run rt create --no-such-flag --bundle "$BUNDLE" "$ID"
-    [ "$status" -ne 0 ]
+    [ "$status" -eq 1 ]
+    run rt start
+    [ "$status" -eq 1 ]
+    run rt state a b
+    [ "$status" -eq 1 ]
+    run rt --help
+    [ "$status" -eq 0 ]
     assert_root_empty
 }
