@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hull/fd.hpp"
 
@@ -27,5 +28,9 @@ void write_file(const std::string& path, const std::string& data);
 uint64_t process_start_time(pid_t pid);
 // Process state letter from /proc/PID/stat ('R', 'S', 'Z', ...); 0 when gone.
 char process_state(pid_t pid);
+
+// Runs argv[0] (looked up in PATH, no shell) and returns its standard output; throws naming the
+// command when it can't run or exits non-zero.
+std::string run_and_capture(const std::vector<std::string>& argv);
 
 }  // namespace hull::sys

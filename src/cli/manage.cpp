@@ -8,6 +8,7 @@
 
 #include "cli.hpp"
 #include "hull/error.hpp"
+#include "hull/syscall.hpp"
 
 namespace hull::cli {
 
@@ -21,15 +22,10 @@ CLI::App* id_command(CLI::App& app, const char* name, const char* help, std::sha
 
 // runc's `ps`: the host's ps output filtered to the container's pids.
 int print_ps_table(const std::vector<pid_t>& pids, const std::vector<std::string>& ps_args) {
-    std::string command = "ps";
-    for (const auto& arg : ps_args.empty() ? std::vector<std::string>{"-ef"} : ps_args) command += " '" + arg + "'";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) throw_errno("run ps");
-    std::string output;
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-    if (::pclose(pipe) != 0) throw Error("ps " + command.substr(3) + " failed");
+    std::vector<std::string> argv{"ps"};
+    if (ps_args.empty()) argv.emplace_back("-ef");
+    argv.insert(argv.end(), ps_args.begin(), ps_args.end());
+    const std::string output = sys::run_and_capture(argv);
     std::stringstream lines(output);
     std::string header;
     std::getline(lines, header);

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -101,6 +103,43 @@ uint64_t process_start_time(pid_t pid) {
         ++pos;
     }
     return std::strtoull(fields.c_str() + pos, nullptr, 10);
+}
+
+std::string run_and_capture(const std::vector<std::string>& argv) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("run " + argv.at(0) + ": pipe");
+    UniqueFd read_end(pipe_fds[0]);
+    UniqueFd write_end(pipe_fds[1]);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw Error("run " + argv[0] + ": " + std::strerror(rc), rc);
+    write_end.reset();
+    std::string output;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(read_end.get(), buffer, sizeof buffer)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        output.append(buffer, static_cast<size_t>(n));
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::string command;
+        for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
+        throw Error(command + ": failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");
+    }
+    return output;
 }
 
 }  // namespace hull::sys

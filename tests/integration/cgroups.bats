@@ -124,3 +124,19 @@ SCRIPT
     [ ! -e /sys/fs/cgroup/memory/../etc ]
     [ ! -e /sys/fs/etc ]
 }
+
+@test "ps: json is the container's pids; the table is ps output filtered to them, args passed verbatim" {
+    set_cmd 'sleep 100 & sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    init=$(state_field "$ID" pid)
+    for i in $(seq 50); do [ "$(rt ps --format json "$ID" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] && break; sleep 0.1; done
+    run rt ps --format json "$ID"
+    [ "$status" -eq 0 ]
+    python3 -c 'import json,sys; pids=json.loads(sys.argv[1]); assert len(pids) == 2 and int(sys.argv[2]) in pids, pids' "$output" "$init"
+    run rt ps "$ID" -o "pid,args=it's args"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == *"it's"* ]]
+    [ "${#lines[@]}" -eq 3 ]
+    [[ "$output" == *"sleep 100"* ]]
+    [[ "$output" != *"bats"* ]]
+}
