@@ -25,11 +25,16 @@ podman_setup_file() {
     export PODMAN_DIR PODMAN_BRIDGE PODMAN_SUBNET
     export CONTAINERS_CONF=$PODMAN_DIR/containers.conf
     mkdir -p "$PODMAN_DIR/cni" "$PODMAN_DIR/ipam" "$PODMAN_DIR/tmp"
+    # podman's default pids limit needs the pids controller, which the cgroup2 view of this
+    # hybrid host lacks (it is bound to v1).
+    local default_pids_limit=2048
+    if is_cgroup2_view && ! v2_has_controller pids; then default_pids_limit=0; fi
     # The rlimits podman asks for by default (nofile/nproc 1048576) need CAP_SYS_RESOURCE, which
     # this host (and CI) lacks: ask for values below every hard limit instead.
     cat >"$CONTAINERS_CONF" <<EOF
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+pids_limit = $default_pids_limit
 
 [engine]
 cgroup_manager = "cgroupfs"
