@@ -13,12 +13,16 @@ teardown() { podman_teardown; }
     [ "$status" -eq 7 ]
     [ "$output" = out ]
     [ "$stderr" = err ]
-    run pm run --rm "$IMAGE" true
+    # The container's cgroup is named after its full id.
+    run pm run --rm "$IMAGE" sh -c 'sed -n "s/.*libpod-\([0-9a-f]*\).*/\1/p" /proc/self/cgroup | head -1'
     [ "$status" -eq 0 ]
-    [ -z "$output" ]
     [ -z "$(pm ps -aq)" ]
-    # hull's own state went with it (podman uses the default root, /run/hull).
-    [ -z "$(ls /run/hull 2>/dev/null | grep -Fx -f <(pm ps -aq --no-trunc) || true)" ]
+    # hull's own state went with it (podman calls hull without --root: the default, /run/hull).
+    local id=$output
+    [ ${#id} -eq 64 ]
+    [ ! -e "/run/hull/$id" ]
+    run "$HULL_BIN" state "$id"
+    [[ "$output" == *"does not exist"* ]]
 }
 
 @test "run: 127 for a missing binary, 126 for a file that is not executable" {
@@ -253,4 +257,49 @@ teardown() { podman_teardown; }
     # podman's CNI teardown removed the namespace and the address.
     [ ! -e "$netns" ]
     [ -z "$(ls "$PODMAN_DIR/ipam/podman" 2>/dev/null | grep -F "$ip" || true)" ]
+}
+
+@test "--tmpfs, --shm-size, --ulimit, --sysctl, --network none, the default seccomp profile, no-new-privileges" {
+    run pm run --rm --tmpfs /scratch:size=1m --shm-size 2m --ulimit nofile=100:200 --ulimit nproc=500:500 \
+        --sysctl net.ipv4.ip_forward=1 --network none --security-opt no-new-privileges "$IMAGE" sh -c \
+        'grep -oE " /scratch tmpfs [^ ]*size=1024k| /dev/shm tmpfs [^ ]*size=2048k" /proc/mounts | cut -d" " -f2
+         echo "$(ulimit -n) $(ulimit -Hn) $(ulimit -u)"; cat /proc/sys/net/ipv4/ip_forward
+         ls /sys/class/net; grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status | tr -d "\t"'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(printf '/scratch\n/dev/shm\n100 200 500\n1\nlo\nNoNewPrivs:1\nSeccomp:2')" ]
+    run pm run --rm --security-opt seccomp=unconfined "$IMAGE" grep -E "^Seccomp:" /proc/self/status
+    [ "$output" = "$(printf 'Seccomp:\t0')" ]
+}
+
+@test "create then start -a returns the exit code; exec -d; a user namespace from --uidmap" {
+    pm create --name e2e-created "$IMAGE" sh -c 'echo created-then-started; exit 9'
+    [ "$(field e2e-created '{{.State.Status}}')" = created ]
+    run pm start --attach e2e-created
+    [ "$status" -eq 9 ]
+    [ "$output" = created-then-started ]
+
+    pm run -d --name e2e-detached "$IMAGE" sleep 1000
+    pm exec -d e2e-detached sh -c 'echo from-detached-exec > /tmp/mark'
+    local i
+    for i in $(seq 50); do
+        [ "$(pm exec e2e-detached cat /tmp/mark 2>/dev/null)" = from-detached-exec ] && break
+        sleep 0.1
+    done
+    [ "$(pm exec e2e-detached cat /tmp/mark)" = from-detached-exec ]
+
+    run pm run --rm --uidmap 0:200000:65536 --gidmap 0:200000:65536 "$IMAGE" sh -c 'id -u; cat /proc/self/uid_map'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 0 ]
+    [[ "${lines[1]}" =~ ^\ *0\ +200000\ +65536$ ]]
+}
+
+@test "--memory: a container over its limit is OOM-killed (137)" {
+    if is_cgroup2_view && ! v2_has_controller memory; then
+        skip "this host's cgroup2 tree has no memory controller (it is bound to v1)"
+    fi
+    run pm run --name e2e-oom --memory 32m --memory-swap 32m "$IMAGE" sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived'
+    [ "$status" -eq 137 ]
+    [[ "$output" != *survived* ]]
 }
