@@ -13,12 +13,14 @@ teardown() { podman_teardown; }
     [ "$status" -eq 7 ]
     [ "$output" = out ]
     [ "$stderr" = err ]
-    # The container's cgroup is named after its full id.
-    run pm run --rm "$IMAGE" sh -c 'sed -n "s/.*libpod-\([0-9a-f]*\).*/\1/p" /proc/self/cgroup | head -1'
+    run pm run --rm --cidfile "$PODMAN_DIR/cid" "$IMAGE" true
     [ "$status" -eq 0 ]
+    [ -z "$output" ]
     [ -z "$(pm ps -aq)" ]
     # hull's own state went with it (podman calls hull without --root: the default, /run/hull).
-    local id=$output
+    local id
+    id=$(cat "$PODMAN_DIR/cid")
+    rm -f "$PODMAN_DIR/cid"
     [ ${#id} -eq 64 ]
     [ ! -e "/run/hull/$id" ]
     run "$HULL_BIN" state "$id"
@@ -116,7 +118,7 @@ teardown() { podman_teardown; }
 }
 
 @test "pause freezes the container and unpause thaws it" {
-    pm run -d --name e2e-pause "$IMAGE" sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done'
+    pm run -d --name e2e-pause "$IMAGE" sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/next; mv /tmp/next /tmp/count; sleep 0.05; done'
     sleep 0.3
     pm pause e2e-pause
     [ "$(field e2e-pause '{{.State.Status}}')" = paused ]
@@ -130,6 +132,7 @@ teardown() { podman_teardown; }
     local pid before
     pid=$(field e2e-pause '{{.State.Pid}}')
     before=$(cat "/proc/$pid/root/tmp/count")
+    [ -n "$before" ]
     sleep 0.4
     [ "$(cat "/proc/$pid/root/tmp/count")" = "$before" ]
     # Commands fail on a paused container instead of hanging.
@@ -137,8 +140,13 @@ teardown() { podman_teardown; }
     [ "$status" -ne 0 ]
     pm unpause e2e-pause
     [ "$(field e2e-pause '{{.State.Status}}')" = running ]
-    sleep 0.4
-    [ "$(cat "/proc/$pid/root/tmp/count")" -gt "$before" ]
+    local i now=
+    for i in $(seq 50); do
+        now=$(cat "/proc/$pid/root/tmp/count")
+        [ "$now" -gt "$before" ] && break
+        sleep 0.1
+    done
+    [ "$now" -gt "$before" ]
 }
 
 @test "restart runs the container again, running or exited" {
