@@ -106,10 +106,12 @@ podman_teardown() {
     pm rm --all --force --time 0 >/dev/null 2>&1 || true
 }
 
-# pm ARGS...: podman on hull with the suite's private storage and state.
+# pm ARGS...: podman on hull with the suite's private storage and state. It runs in the suite's
+# dir because conmon drops files in its working directory (an "oom" marker after an OOM kill).
 pm() {
-    CONTAINERS_CONF=$PODMAN_DIR/containers.conf podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/runroot" \
-        --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime "$HULL_BIN" "$@"
+    (cd "$PODMAN_DIR" && CONTAINERS_CONF=$PODMAN_DIR/containers.conf podman --root "$PODMAN_DIR/root" \
+        --runroot "$PODMAN_DIR/runroot" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
+        --runtime "$HULL_BIN" "$@")
 }
 
 # pm_tty 'ARGS...': podman with a pseudo-terminal as stdin/stdout (script(1)); CR removed.
@@ -117,7 +119,7 @@ pm_tty() {
     local command="CONTAINERS_CONF=$PODMAN_DIR/containers.conf podman --root $PODMAN_DIR/root --runroot $PODMAN_DIR/runroot"
     command+=" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime $HULL_BIN $1"
     local rc=0
-    script -qec "$command" /dev/null </dev/null >"$PODMAN_DIR/tty.out" || rc=$?
+    (cd "$PODMAN_DIR" && script -qec "$command" /dev/null </dev/null >"$PODMAN_DIR/tty.out") || rc=$?
     # The tty echoes the NUL podman's attach sends first as "^@".
     tr -d '\r\000' <"$PODMAN_DIR/tty.out" | sed 's/^\^@//'
     return "$rc"
