@@ -216,6 +216,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     if (!ctx.created_by_clone && (namespaces.has(CLONE_NEWPID) || namespaces.joined(CLONE_NEWPID) != nullptr)) {
         pid = std::stoi(sync.expect(Message::InitPid, "the container process"));
         guard.track(pid, false);
+        // The intermediate process may have forked the init before add_process(child) moved it
+        // into the v1 hierarchies; the init waits for Go, so placing it now is in time.
+        cgroup.add_process(pid, false);
         int status = 0;
         while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
         }

@@ -185,7 +185,16 @@ void kill_container(const RuntimeOptions& runtime, const std::string& id, int si
 
 void delete_container(const RuntimeOptions& runtime, const std::string& id, bool force) {
     const StateStore store(runtime.root);
-    ContainerDir dir = store.open(id);
+    std::optional<ContainerDir> opened;
+    try {
+        opened.emplace(store.open(id));
+    } catch (const Error& e) {
+        // runc: --force on a container that is already gone (or never finished creating) is
+        // not an error; podman and containerd call it after a failed create.
+        if (force && e.code() == ENOENT) return;
+        throw;
+    }
+    ContainerDir& dir = *opened;
     ContainerRecord record;
     try {
         record = dir.load();

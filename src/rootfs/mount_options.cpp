@@ -91,6 +91,10 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
             result.idmap = true;
             continue;
         }
+        if (option == "tmpcopyup") {
+            result.copy_up = true;
+            continue;
+        }
         if (option == "defaults") continue;
         bool handled = false;
         for (const auto& f : flag_options) {

@@ -17,6 +17,7 @@ struct MountOptions {
     bool bind = false;
     bool recursive_bind = false;
     bool idmap = false;
+    bool copy_up = false;           // tmpcopyup: a tmpfs starts with the rootfs's files at its destination
     std::string data;               // filesystem-specific options, comma separated
 };
 

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "copyup.hpp"
 #include "devices.hpp"
 #include "fd_path.hpp"
 #include "hull/error.hpp"
@@ -167,6 +168,24 @@ void cgroup_mount(const oci::Mount& m, const MountOptions& options, const Contex
     }
 }
 
+// tmpcopyup: the tmpfs gets a copy of the directory it covers. The directory is opened before
+// the mount, so the fd still reads the rootfs's files underneath it afterwards.
+void copy_up_mount(const oci::Mount& m, const MountOptions& options, int root_fd, const std::string& what) {
+    const std::string type = m.type.value_or("");
+    if (type != "tmpfs") throw Error(what + ": tmpcopyup is only for tmpfs mounts, not " + type);
+    UniqueFd original = open_in_root(root_fd, m.destination, O_RDONLY | O_DIRECTORY);
+    if (!original && errno != ENOENT) throw_errno(what + ": open " + m.destination);
+    MountOptions writable = options;
+    writable.flags &= ~static_cast<unsigned long>(MS_RDONLY);
+    filesystem_mount(type, m.source.value_or(type), m.destination, writable, root_fd, what);
+    UniqueFd mounted = open_in_root(root_fd, m.destination, O_RDONLY | O_DIRECTORY);
+    if (!mounted) throw_errno(what + ": reopen");
+    if (original) copy_tree(original.get(), mounted.get(), what + ": tmpcopyup");
+    if ((options.flags & MS_RDONLY) != 0 && mount_setattr(mounted.get(), 0, MOUNT_ATTR_RDONLY, 0) != 0) {
+        throw_errno(what + ": make read-only");
+    }
+}
+
 void mount_one(const oci::Mount& m, size_t index, const Context& ctx, int root_fd) {
     const std::string what = describe(m, index);
     const MountOptions options = parse_mount_options(m.options);
@@ -179,6 +198,10 @@ void mount_one(const oci::Mount& m, size_t index, const Context& ctx, int root_f
     if (type.empty() || type == "none") throw Error(what + ": a mount needs a type (or the bind option)");
     if (type == "cgroup") {
         cgroup_mount(m, options, ctx, root_fd, what);
+        return;
+    }
+    if (options.copy_up) {
+        copy_up_mount(m, options, root_fd, what);
         return;
     }
     try {

@@ -35,6 +35,13 @@ TEST(MountOptionsTest, PropagationLastWins) {
     EXPECT_EQ(parse_mount_options({"unbindable"}).propagation, static_cast<unsigned long>(MS_UNBINDABLE));
 }
 
+TEST(MountOptionsTest, TmpCopyUpIsHullsNotTheFilesystems) {
+    const auto o = parse_mount_options({"rw", "nosuid", "tmpcopyup", "size=1m"});
+    EXPECT_TRUE(o.copy_up);
+    EXPECT_EQ(o.data, "size=1m");
+    EXPECT_FALSE(parse_mount_options({"size=1m"}).copy_up);
+}
+
 TEST(MountOptionsTest, UnknownOptionsGoToTheFilesystem) {
     const auto o = parse_mount_options({"nosuid", "mode=755", "size=65536k", "newinstance", "defaults"});
     EXPECT_EQ(o.data, "mode=755,size=65536k,newinstance");
