@@ -67,9 +67,13 @@ public:
     uint64_t oom_kills() const;
     // Sends `signal` to every process (cgroup.kill on cgroup v2 for SIGKILL).
     void signal_all(int signal) const;
+    // The shallowest directory (a path like `path()`) this object created in every hierarchy, or
+    // "" when the leaf already existed somewhere: the parents from there down are hull's to remove.
+    std::string created_top() const;
     // Kills every remaining process and removes the directories, retrying EBUSY for a bounded
-    // time, then removes the parent directories hull created when they are empty.
-    void destroy();
+    // time, then removes the parent directories up to `created_top` (as created_top() returned at
+    // create time) and hull's own /hull parent, each only when empty.
+    void destroy(const std::string& created_top = "");
     // Keep the directories (the container now owns them).
     void release() noexcept;
 

@@ -160,7 +160,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     const cgroups::Layout layout = cgroups::detect();
     const std::string cgroup_path = cgroups::resolve_path(spec.linux->cgroupsPath, id);
     cgroups::Cgroup cgroup = cgroups::Cgroup::create(layout, cgroup_path);
-    if (spec.linux->resources) cgroups::apply_resources(layout, cgroup_path, *spec.linux->resources);
+    cgroups::apply_resources(layout, cgroup_path, spec.linux->resources.value_or(oci::LinuxResources{}), cgroups::Apply::Create);
     dir.make_exec_fifo();
     UniqueFd state_dir(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!state_dir) throw_errno("open " + dir.path());
@@ -236,6 +236,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     record.rootfs = rootfs;
     record.created = now_rfc3339();
     record.cgroup_path = cgroup_path;
+    record.cgroup_created_top = cgroup.created_top();
     record.owner = ::geteuid();
     record.config = oci::to_json(spec);
     dir.save(record);
