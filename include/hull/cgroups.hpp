@@ -40,7 +40,9 @@ class Cgroup {
 public:
     // Creates (mkdir -p) `path` (absolute, from resolve_path) in the unified tree and in every v1
     // hierarchy, remembering which directories it created. Throws hull::Error naming the path.
-    static Cgroup create(const Layout& layout, const std::string& path);
+    // `populated_ok`: the leaf may already hold processes (systemd put the container's init in
+    // its scope); otherwise a leaf with processes is an error.
+    static Cgroup create(const Layout& layout, const std::string& path, bool populated_ok = false);
     // Refers to an existing container cgroup (delete, kill --all, pause...); creates nothing.
     static Cgroup attach(const Layout& layout, const std::string& path);
 

@@ -71,7 +71,7 @@ void remove_dir(const std::string& dir) {
 
 }  // namespace
 
-Cgroup Cgroup::create(const Layout& layout, const std::string& path) {
+Cgroup Cgroup::create(const Layout& layout, const std::string& path, bool populated_ok) {
     Cgroup cgroup;
     cgroup.layout_ = layout;
     cgroup.path_ = path;
@@ -89,7 +89,7 @@ Cgroup Cgroup::create(const Layout& layout, const std::string& path) {
                 throw_errno("create cgroup " + dir);
             }
         }
-        if (!read_pids(dir).empty()) throw Error("cgroup " + dir + " is already in use by other processes", EBUSY);
+        if (!populated_ok && !read_pids(dir).empty()) throw Error("cgroup " + dir + " is already in use by other processes", EBUSY);
     };
     if (!layout.unified_mount.empty()) make(layout.unified_mount, false);
     for (const auto& h : layout.v1) make(h.mount_point, is_cpuset(h));

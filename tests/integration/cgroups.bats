@@ -182,3 +182,31 @@ bad_resources() {
         bad_resources 'linux.resources.rdma={"mlx5_0":{"hcaHandles":3}}' 'rdma'
     fi
 }
+
+@test "--systemd-cgroup where systemd is not running fails naming the flag, with no fallback and nothing left" {
+    [ ! -d /run/systemd/system ] || skip "systemd runs here"
+    config 'linux.cgroupsPath="machine.slice:hull:'"$ID"'"'
+    run "$RUNTIME" --systemd-cgroup --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+    assert_failed '--systemd-cgroup: systemd is not running.*/run/systemd/system'
+    assert_nothing_left "$ID"
+    [ ! -e /sys/fs/cgroup/unified/machine.slice/hull-"$ID".scope ]
+    [ ! -e /sys/fs/cgroup/memory/machine.slice/hull-"$ID".scope ]
+}
+
+@test "--systemd-cgroup: a cgroupsPath not of the form slice:prefix:name is refused before anything else" {
+    for path in "/$CGROUP_PARENT/$ID" "machine.slice:$ID" "machine:hull:$ID" "machine.slice:hull:../$ID" "a--b.slice:hull:$ID" "machine.slice::$ID"; do
+        config "linux.cgroupsPath=\"$path\""
+        run "$RUNTIME" --systemd-cgroup --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+        echo "$path -> $output"
+        assert_failed "linux.cgroupsPath \"[^\"]*\": "
+        ! grep -q 'systemd is not running' <<<"$output"
+        assert_nothing_left "$ID"
+    done
+}
+
+@test "a slice:prefix:name cgroupsPath without --systemd-cgroup is refused" {
+    config "linux.cgroupsPath=\"machine.slice:hull:$ID\""
+    run rt run --bundle "$BUNDLE" "$ID"
+    assert_failed 'needs --systemd-cgroup'
+    assert_nothing_left "$ID"
+}
