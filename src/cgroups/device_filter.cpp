@@ -126,6 +126,7 @@ UniqueFd load(const std::vector<bpf_insn>& program, const std::string& cgroup_di
         const auto last = text.rfind('\n');
         if (!text.empty()) what += " (verifier: " + (last == std::string::npos ? text : text.substr(last + 1)) + ")";
     }
+    if (err == EPERM) what += " (needs CAP_BPF or CAP_SYS_ADMIN; kernels before 5.11 also charge it to RLIMIT_MEMLOCK)";
     throw_errno(what, err);
 }
 
