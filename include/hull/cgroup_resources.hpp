@@ -29,6 +29,16 @@ uint64_t blkio_to_io_weight(uint64_t weight);
 // controllers in each ancestor's cgroup.subtree_control), v1 on hybrid and legacy hosts (hugetlb
 // falls back to the cgroup2 tree of a hybrid host). A controller the config needs but the host
 // lacks is an error naming it.
-void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources);
+// On cgroup v2, device rules become an eBPF program (device_filter.hpp). `Create` always installs
+// the device rules (deny-all plus the default devices when the config has none); `Update` touches
+// them only when the new resources carry device rules.
+enum class Apply { Create, Update };
+void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources,
+                     Apply when = Apply::Update);
+
+// Refuses values no kernel would accept or that would escape the cgroup directory (negative sizes
+// other than -1, cpu period/quota out of the kernel's range, weights out of range, hugepage sizes
+// and rdma device names that are not plain names). Names the field.
+void validate(const oci::LinuxResources& resources);
 
 }  // namespace hull::cgroups

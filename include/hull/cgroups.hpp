@@ -40,7 +40,9 @@ class Cgroup {
 public:
     // Creates (mkdir -p) `path` (absolute, from resolve_path) in the unified tree and in every v1
     // hierarchy, remembering which directories it created. Throws hull::Error naming the path.
-    static Cgroup create(const Layout& layout, const std::string& path);
+    // `populated_ok`: the leaf may already hold processes (systemd put the container's init in
+    // its scope); otherwise a leaf with processes is an error.
+    static Cgroup create(const Layout& layout, const std::string& path, bool populated_ok = false);
     // Refers to an existing container cgroup (delete, kill --all, pause...); creates nothing.
     static Cgroup attach(const Layout& layout, const std::string& path);
 
@@ -67,9 +69,13 @@ public:
     uint64_t oom_kills() const;
     // Sends `signal` to every process (cgroup.kill on cgroup v2 for SIGKILL).
     void signal_all(int signal) const;
+    // The shallowest directory (a path like `path()`) this object created in every hierarchy, or
+    // "" when the leaf already existed somewhere: the parents from there down are hull's to remove.
+    std::string created_top() const;
     // Kills every remaining process and removes the directories, retrying EBUSY for a bounded
-    // time, then removes the parent directories hull created when they are empty.
-    void destroy();
+    // time, then removes the parent directories up to `created_top` (as created_top() returned at
+    // create time) and hull's own /hull parent, each only when empty.
+    void destroy(const std::string& created_top = "");
     // Keep the directories (the container now owns them).
     void release() noexcept;
 

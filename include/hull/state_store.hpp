@@ -29,6 +29,7 @@ struct ContainerRecord {
     std::string rootfs;           // absolute
     std::string created;          // RFC3339
     std::string cgroup_path;
+    std::string cgroup_created_top;  // the shallowest parent of cgroup_path hull created ("" none)
     uid_t owner = 0;
     oci::Json config;  // the config.json as validated at create time
 };

@@ -71,7 +71,7 @@ void remove_dir(const std::string& dir) {
 
 }  // namespace
 
-Cgroup Cgroup::create(const Layout& layout, const std::string& path) {
+Cgroup Cgroup::create(const Layout& layout, const std::string& path, bool populated_ok) {
     Cgroup cgroup;
     cgroup.layout_ = layout;
     cgroup.path_ = path;
@@ -89,7 +89,7 @@ Cgroup Cgroup::create(const Layout& layout, const std::string& path) {
                 throw_errno("create cgroup " + dir);
             }
         }
-        if (!read_pids(dir).empty()) throw Error("cgroup " + dir + " is already in use by other processes", EBUSY);
+        if (!populated_ok && !read_pids(dir).empty()) throw Error("cgroup " + dir + " is already in use by other processes", EBUSY);
     };
     if (!layout.unified_mount.empty()) make(layout.unified_mount, false);
     for (const auto& h : layout.v1) make(h.mount_point, is_cpuset(h));
@@ -177,7 +177,27 @@ void Cgroup::signal_all(int signal) const {
     }
 }
 
-void Cgroup::destroy() {
+std::string Cgroup::created_top() const {
+    // Per hierarchy, the shallowest created directory; the deepest of those is safe for all.
+    std::string top;
+    std::vector<std::string> roots;
+    if (!layout_.unified_mount.empty()) roots.push_back(layout_.unified_mount);
+    for (const auto& h : layout_.v1) roots.push_back(h.mount_point);
+    for (const auto& root : roots) {
+        std::string shallowest;
+        for (const auto& dir : created_dirs_) {
+            if (dir.rfind(root + "/", 0) != 0) continue;
+            const std::string relative = dir.substr(root.size());
+            if (path_ != relative && path_.rfind(relative + "/", 0) != 0) continue;
+            if (shallowest.empty() || relative.size() < shallowest.size()) shallowest = relative;
+        }
+        if (shallowest.empty()) return "";
+        if (shallowest.size() > top.size()) top = shallowest;
+    }
+    return top;
+}
+
+void Cgroup::destroy(const std::string& created_top) {
     if (!layout_.unified_mount.empty()) {
         const std::string kill_file = layout_.unified_mount + path_ + "/cgroup.kill";
         if (::access(kill_file.c_str(), W_OK) == 0 && !read_pids(layout_.unified_mount + path_).empty()) {
@@ -188,6 +208,18 @@ void Cgroup::destroy() {
         for (const pid_t pid : read_pids(dir)) ::kill(pid, SIGKILL);
     }
     for (const auto& dir : leaf_dirs(layout_, path_)) remove_dir(dir);
+    // Parents hull created for this container's cgroupsPath, deepest first, while empty.
+    if (!created_top.empty() && created_top != path_ && path_.rfind(created_top + "/", 0) == 0) {
+        std::string parent = path_.substr(0, path_.rfind('/'));
+        while (parent.size() >= created_top.size()) {
+            bool removed_all = true;
+            for (const auto& dir : leaf_dirs(layout_, parent)) {
+                if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) removed_all = false;
+            }
+            if (!removed_all) break;  // another cgroup lives there now
+            parent = parent.substr(0, parent.rfind('/'));
+        }
+    }
     // hull's own parent of default paths goes when the last container leaves it; parents of a
     // configured cgroupsPath belong to whoever chose it.
     if (path_.rfind("/hull/", 0) == 0 && path_.find('/', 6) == std::string::npos) {

@@ -1,9 +1,14 @@
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
 #include <sstream>
 
 #include "hull/cgroup_resources.hpp"
+#include "hull/device_filter.hpp"
 #include "hull/error.hpp"
+#include "hull/fd.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cgroups {
@@ -13,17 +18,6 @@ namespace {
 std::string device(int64_t major, int64_t minor) { return std::to_string(major) + ":" + std::to_string(minor); }
 
 std::string limit_or_max(int64_t value) { return value < 0 ? "max" : std::to_string(value); }
-
-std::string device_rule(const oci::LinuxDeviceCgroup& rule) {
-    const auto number = [](const std::optional<int64_t>& n) { return n && *n >= 0 ? std::to_string(*n) : "*"; };
-    return rule.type.value_or("a") + " " + number(rule.major) + ":" + number(rule.minor) + " " + rule.access.value_or("rwm");
-}
-
-// The devices a container always gets (runc's list): null, zero, full, random, urandom, tty,
-// console, ptmx, the pts range, and mknod of any node.
-const std::vector<std::string> default_device_rules = {
-    "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-    "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"};
 
 std::string hugepage_size(const std::string& page_size) {
     // The spec's "2MB" is the kernel's file infix.
@@ -46,6 +40,82 @@ uint64_t shares_to_weight(uint64_t shares) {
 uint64_t blkio_to_io_weight(uint64_t weight) {
     if (weight == 0) return 0;
     return 1 + ((std::clamp<uint64_t>(weight, 10, 1000) - 10) * 9999) / 990;
+}
+
+void validate(const oci::LinuxResources& r) {
+    const std::string base = "linux.resources.";
+    const auto at_least_minus_one = [&](const std::optional<int64_t>& value, const std::string& field) {
+        if (value && *value < -1) throw Error(base + field + ": " + std::to_string(*value) + " is negative (-1 means unlimited)");
+    };
+    const auto in_range = [&](const std::optional<uint64_t>& value, uint64_t low, uint64_t high, const std::string& field) {
+        if (value && *value != 0 && (*value < low || *value > high)) {
+            throw Error(base + field + ": " + std::to_string(*value) + " is out of range (" + std::to_string(low) + ".." +
+                        std::to_string(high) + ", or 0 for the default)");
+        }
+    };
+    const auto plain_name = [&](const std::string& name, const std::string& field) {
+        if (name.empty() || name.size() > 255 || name.find_first_of("/ \t\n\r") != std::string::npos || name == "." || name == "..") {
+            throw Error(base + field + ": \"" + name + "\" is not a plain name");
+        }
+    };
+    if (const auto& m = r.memory) {
+        at_least_minus_one(m->limit, "memory.limit");
+        at_least_minus_one(m->reservation, "memory.reservation");
+        at_least_minus_one(m->swap, "memory.swap");
+        at_least_minus_one(m->kernel, "memory.kernel");
+        at_least_minus_one(m->kernelTCP, "memory.kernelTCP");
+        if (m->swappiness && *m->swappiness > 100) {
+            throw Error(base + "memory.swappiness: " + std::to_string(*m->swappiness) + " is out of range (0..100)");
+        }
+    }
+    if (const auto& c = r.cpu) {
+        in_range(c->shares, 2, 262144, "cpu.shares");
+        in_range(c->period, 1000, 1000000, "cpu.period");
+        if (c->quota && (*c->quota < -1 || (*c->quota > 0 && *c->quota < 1000))) {
+            throw Error(base + "cpu.quota: " + std::to_string(*c->quota) + " is out of range (at least 1000 microseconds, or -1)");
+        }
+        if (c->idle && *c->idle != 0 && *c->idle != 1) throw Error(base + "cpu.idle: " + std::to_string(*c->idle) + " is not 0 or 1");
+        at_least_minus_one(c->realtimeRuntime, "cpu.realtimeRuntime");
+    }
+    if (r.pids) at_least_minus_one(r.pids->limit, "pids.limit");
+    if (const auto& b = r.blockIO) {
+        const auto weight = [&](const std::optional<uint16_t>& w, const std::string& field) {
+            in_range(w ? std::optional<uint64_t>(*w) : std::nullopt, 10, 1000, field);
+        };
+        weight(b->weight, "blockIO.weight");
+        weight(b->leafWeight, "blockIO.leafWeight");
+        for (size_t i = 0; i < b->weightDevice.size(); ++i) {
+            const auto& d = b->weightDevice[i];
+            const std::string field = "blockIO.weightDevice[" + std::to_string(i) + "]";
+            if (d.major < 0 || d.minor < 0) throw Error(base + field + ": major and minor must not be negative");
+            weight(d.weight, field + ".weight");
+            weight(d.leafWeight, field + ".leafWeight");
+        }
+        for (const auto* list : {&b->throttleReadBpsDevice, &b->throttleWriteBpsDevice, &b->throttleReadIOPSDevice,
+                                 &b->throttleWriteIOPSDevice}) {
+            for (const auto& d : *list) {
+                if (d.major < 0 || d.minor < 0) throw Error(base + "blockIO throttle device: major and minor must not be negative");
+            }
+        }
+    }
+    for (size_t i = 0; i < r.hugepageLimits.size(); ++i) {
+        const std::string& size = r.hugepageLimits[i].pageSize;
+        size_t digits = 0;
+        while (digits < size.size() && size[digits] >= '0' && size[digits] <= '9') ++digits;
+        const std::string unit = size.substr(digits);
+        if (digits == 0 || digits > 6 || (unit != "KB" && unit != "MB" && unit != "GB")) {
+            throw Error(base + "hugepageLimits[" + std::to_string(i) + "].pageSize: \"" + size +
+                        "\" is not a page size like \"2MB\" or \"1GB\"");
+        }
+    }
+    for (const auto& [device, limits] : r.rdma) plain_name(device, "rdma[\"" + device + "\"]");
+    if (r.network) {
+        for (const auto& p : r.network->priorities) plain_name(p.name, "network.priorities.name");
+    }
+    for (const auto& [key, value] : r.unified) {
+        if (value.find('\0') != std::string::npos) throw Error(base + "unified[\"" + key + "\"]: the value contains a NUL byte");
+    }
+    static_cast<void>(devices::effective_rules(r.devices));
 }
 
 std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
@@ -71,7 +141,7 @@ std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
         if (c->shares) add(w, "cpu", "cpu.weight", std::to_string(shares_to_weight(*c->shares)));
         if (c->quota || c->period) {
             const std::string quota = c->quota && *c->quota > 0 ? std::to_string(*c->quota) : "max";
-            add(w, "cpu", "cpu.max", quota + " " + std::to_string(c->period.value_or(100000)));
+            add(w, "cpu", "cpu.max", quota + " " + std::to_string(c->period && *c->period ? *c->period : 100000));
         }
         if (c->burst) add(w, "cpu", "cpu.max.burst", std::to_string(*c->burst));
         if (c->idle) add(w, "cpu", "cpu.idle", std::to_string(*c->idle));
@@ -108,6 +178,11 @@ std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
             dot == std::string::npos || dot == 0 || key.front() == '.') {
             throw Error("linux.resources.unified[\"" + key + "\"]: not a cgroup file name");
         }
+        static const std::set<std::string> refused = {"cgroup.procs", "cgroup.threads", "cgroup.kill", "cgroup.freeze",
+                                                      "cgroup.subtree_control"};
+        if (refused.count(key) != 0) {
+            throw Error("linux.resources.unified[\"" + key + "\"]: moves, kills or freezes processes; not a resource limit");
+        }
         const std::string controller = controller_of(key);
         add(w, controller == "cgroup" ? "" : controller, key, value);
     }
@@ -117,8 +192,9 @@ std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
 std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
     std::vector<FileWrite> w;
     if (!r.devices.empty()) {
-        for (const auto& rule : r.devices) add(w, "devices", rule.allow ? "devices.allow" : "devices.deny", device_rule(rule));
-        for (const auto& rule : default_device_rules) add(w, "devices", "devices.allow", rule);
+        for (const auto& rule : devices::effective_rules(r.devices)) {
+            add(w, "devices", rule.allow ? "devices.allow" : "devices.deny", rule.v1_line());
+        }
     }
     if (const auto& m = r.memory) {
         if (m->limit) add(w, "memory", "memory.limit_in_bytes", std::to_string(*m->limit));
@@ -132,8 +208,8 @@ std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
     }
     if (const auto& c = r.cpu) {
         if (c->shares) add(w, "cpu", "cpu.shares", std::to_string(*c->shares));
-        if (c->period) add(w, "cpu", "cpu.cfs_period_us", std::to_string(*c->period));
-        if (c->quota) add(w, "cpu", "cpu.cfs_quota_us", std::to_string(*c->quota));
+        if (c->period && *c->period) add(w, "cpu", "cpu.cfs_period_us", std::to_string(*c->period));
+        if (c->quota) add(w, "cpu", "cpu.cfs_quota_us", std::to_string(*c->quota > 0 ? *c->quota : -1));
         if (c->burst) add(w, "cpu", "cpu.cfs_burst_us", std::to_string(*c->burst));
         if (c->realtimePeriod) add(w, "cpu", "cpu.rt_period_us", std::to_string(*c->realtimePeriod));
         if (c->realtimeRuntime) add(w, "cpu", "cpu.rt_runtime_us", std::to_string(*c->realtimeRuntime));
@@ -213,26 +289,44 @@ void enable_controllers(const std::string& mount, const std::string& path, const
     }
 }
 
-void apply_v2(const std::string& mount, const std::string& path, const std::vector<FileWrite>& writes) {
+void apply_v2(const std::string& mount, const std::string& path, const std::vector<FileWrite>& writes,
+              const oci::StringMap& unified = {}) {
     std::set<std::string> needed;
     for (const auto& w : writes) {
         if (!w.controller.empty()) needed.insert(w.controller);
     }
     enable_controllers(mount, path, needed);
-    for (const auto& w : writes) write_one(mount + path, w);
+    const std::string dir = mount + path;
+    for (const auto& [key, value] : unified) {
+        if (::access((dir + "/" + key).c_str(), F_OK) != 0) {
+            throw Error("linux.resources.unified[\"" + key + "\"]: " + dir + "/" + key +
+                        " does not exist (not a file of an enabled controller)");
+        }
+    }
+    for (const auto& w : writes) write_one(dir, w);
 }
 
 }  // namespace
 
-void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources) {
+void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources, Apply when) {
+    validate(resources);
     if (layout.mode == Mode::Unified) {
-        auto writes = v2_writes(resources);
-        // Device rules need an eBPF program on cgroup v2 (not applied by this build); they are
-        // not silently treated as enforced: the default devices are what a container gets.
-        apply_v2(layout.unified_mount, path, writes);
+        apply_v2(layout.unified_mount, path, v2_writes(resources), resources.unified);
+        // A new container always gets the filter (default deny plus the default devices); an
+        // update without device rules keeps the one it has.
+        if (when == Apply::Create || !resources.devices.empty()) {
+            const std::string dir = layout.unified_mount + path;
+            const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!fd) throw_errno("linux.resources.devices: open cgroup " + dir);
+            devices::install(fd.get(), dir, devices::build_program(devices::effective_rules(resources.devices)));
+        }
         return;
     }
     oci::LinuxResources v1_part = resources;
+    if (when == Apply::Create && hierarchy_for(layout, "devices") != nullptr) {
+        // Start from deny-all: the new cgroup inherited its parent's list.
+        v1_part.devices.insert(v1_part.devices.begin(), oci::LinuxDeviceCgroup{});
+    }
     std::vector<FileWrite> unified_writes;
     if (!hierarchy_for(layout, "hugetlb") && !resources.hugepageLimits.empty() && !layout.unified_mount.empty()) {
         oci::LinuxResources hugetlb_only;

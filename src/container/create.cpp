@@ -24,6 +24,7 @@
 #include "hull/rootfs.hpp"
 #include "hull/seccomp.hpp"
 #include "hull/state_store.hpp"
+#include "hull/systemd_cgroup.hpp"
 #include "hull/syscall.hpp"
 #include "hull/terminal.hpp"
 #include "init.hpp"
@@ -122,6 +123,22 @@ unsigned add_socket_activation_env(oci::Process& process) {
     return static_cast<unsigned>(count);
 }
 
+// Stops the systemd scope of a failed create.
+struct ScopeGuard {
+    std::string unit;
+    ScopeGuard() = default;
+    ScopeGuard(const ScopeGuard&) = delete;
+    ScopeGuard& operator=(const ScopeGuard&) = delete;
+    ~ScopeGuard() {
+        if (unit.empty()) return;
+        try {
+            cgroups::systemd::stop_unit(unit);
+        } catch (const Error& e) {
+            log::warn(std::string("cleaning up a failed create: ") + e.what());
+        }
+    }
+};
+
 struct SocketPair {
     UniqueFd runtime_end;
     UniqueFd container_end;
@@ -153,18 +170,24 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         }
         console_socket = terminal::connect_console_socket(options.console_socket);
     }
+    // --systemd-cgroup: the path is checked and systemd asked for before anything is created.
+    std::optional<cgroups::systemd::ScopePath> scope;
     if (runtime.systemd_cgroup) {
-        throw Error("--systemd-cgroup: the systemd cgroup driver needs a running systemd (/run/systemd/system is " +
-                    std::string(::access("/run/systemd/system", F_OK) == 0 ? "present, but D-Bus scopes are not supported yet)"
-                                                                             : "missing)"));
+        scope = cgroups::systemd::parse_path(spec.linux->cgroupsPath, id);
+        cgroups::systemd::require_running();
     }
 
     const StateStore store(runtime.root);
     ContainerDir dir = store.reserve(id);
     const cgroups::Layout layout = cgroups::detect();
-    const std::string cgroup_path = cgroups::resolve_path(spec.linux->cgroupsPath, id);
-    cgroups::Cgroup cgroup = cgroups::Cgroup::create(layout, cgroup_path);
-    if (spec.linux->resources) cgroups::apply_resources(layout, cgroup_path, *spec.linux->resources);
+    const std::string cgroup_path = scope ? scope->cgroup_path() : cgroups::resolve_path(spec.linux->cgroupsPath, id);
+    const oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
+    // With systemd the scope (and so the cgroup) is made for the child once it exists.
+    std::optional<cgroups::Cgroup> cgroup;
+    if (!scope) {
+        cgroup = cgroups::Cgroup::create(layout, cgroup_path);
+        cgroups::apply_resources(layout, cgroup_path, resources, cgroups::Apply::Create);
+    }
     dir.make_exec_fifo();
     UniqueFd state_dir(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!state_dir) throw_errno("open " + dir.path());
@@ -196,7 +219,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
     ProcessGuard guard;
-    const pid_t child = sys::clone3(clone_flags, cgroup.unified_fd());
+    const pid_t child = sys::clone3(clone_flags, cgroup ? cgroup->unified_fd() : -1);
     if (child == 0) {
         sockets.runtime_end.reset();
         ::close(dir.fd());  // the lock belongs to the runtime
@@ -206,7 +229,15 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     sockets.container_end.reset();
     const SyncChannel sync(sockets.runtime_end.get());
 
-    cgroup.add_process(child, false);
+    ScopeGuard scope_guard;
+    if (scope) {
+        cgroups::systemd::start_scope(*scope, child, spec.linux->resources ? &*spec.linux->resources : nullptr,
+                                      layout.mode == cgroups::Mode::Unified);
+        scope_guard.unit = scope->unit();
+        cgroup = cgroups::Cgroup::create(layout, cgroup_path, true);
+        cgroups::apply_resources(layout, cgroup_path, resources, cgroups::Apply::Create);
+    }
+    cgroup->add_process(child, false);
     if (namespaces.has(CLONE_NEWUSER)) {
         sync.expect(Message::UserNamespaceReady, "the user namespace");
         ns::write_id_mappings(child, *spec.linux);
@@ -243,13 +274,15 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     record.rootfs = rootfs;
     record.created = now_rfc3339();
     record.cgroup_path = cgroup_path;
+    record.cgroup_created_top = cgroup->created_top();
     record.owner = ::geteuid();
     record.config = oci::to_json(spec);
     dir.save(record);
     if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
 
     dir.commit();
-    cgroup.release();
+    cgroup->release();
+    scope_guard.unit.clear();
     guard.release();
     return pid;
 }

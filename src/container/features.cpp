@@ -32,6 +32,7 @@ oci::Features runtime_features() {
     linux.capabilities = process::known_capabilities();
     linux.cgroup.v1 = true;
     linux.cgroup.v2 = true;
+    linux.cgroup.systemd = true;  // transient scopes over D-Bus where systemd runs (not the user instance)
     linux.seccomp.enabled = true;
     linux.seccomp.actions = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO",        "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",
                              "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};

@@ -77,7 +77,7 @@ void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& 
                         " did not exit after SIGKILL");
         }
     }
-    cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).destroy();
+    cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).destroy(record.cgroup_created_top);
     if (spec.hooks) {
         const auto state = make_state(record, "stopped", spec);
         hooks::run_all_warn(spec.hooks->poststop, "poststop", oci::to_json(state).dump());

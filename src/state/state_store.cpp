@@ -118,6 +118,7 @@ ContainerRecord ContainerDir::load() const {
         record.rootfs = doc.at("rootfs").get<std::string>();
         record.created = doc.at("created").get<std::string>();
         record.cgroup_path = doc.at("cgroup_path").get<std::string>();
+        record.cgroup_created_top = doc.value("cgroup_created_top", std::string());
         record.owner = doc.at("owner").get<uid_t>();
         record.config = doc.at("config");
     } catch (const oci::Json::exception& e) {
@@ -132,6 +133,7 @@ void ContainerDir::save(const ContainerRecord& record) const {
         {"pid_start_time", record.pid_start_time},
         {"bundle", record.bundle},   {"rootfs", record.rootfs},
         {"created", record.created}, {"cgroup_path", record.cgroup_path},
+        {"cgroup_created_top", record.cgroup_created_top},
         {"owner", record.owner},     {"config", record.config},
     };
     const std::string text = doc.dump();

@@ -139,4 +139,89 @@ SCRIPT
     [ "${#lines[@]}" -eq 3 ]
     [[ "$output" == *"sleep 100"* ]]
     [[ "$output" != *"bats"* ]]
+
+@test "hybrid host: the v1 devices controller denies a listed but not allowed device; defaults work under deny-all" {
+    is_hybrid || skip "the host is not a hybrid cgroup host"
+    config 'linux.devices=[{"path":"/dev/kmsg","type":"c","major":1,"minor":11},{"path":"/dev/hullmem","type":"c","major":1,"minor":1}]' \
+        'linux.resources.devices=[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":11,"access":"w"}]'
+    set_cmd 'for d in /dev/null /dev/zero /dev/kmsg /dev/hullmem; do if err=$( (exec 3>"$d") 2>&1); then echo "$d open"; else echo "$d denied: $err"; fi; done
+        cat /sys/fs/cgroup/devices/devices.list'
+    run rt run --bundle "$BUNDLE" "$ID"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "/dev/null open" ]
+    [ "${lines[1]}" = "/dev/zero open" ]
+    [ "${lines[2]}" = "/dev/kmsg open" ]
+    [[ "${lines[3]}" == "/dev/hullmem denied: "*"Operation not permitted"* ]]
+    grep -qx 'c 1:11 w' <<<"$output"
+    ! grep -qx 'a \*:\* rwm' <<<"$output"
+}
+
+@test "hybrid host: a config without device rules still gets deny-all plus the defaults" {
+    is_hybrid || skip "the host is not a hybrid cgroup host"
+    config '@c["linux"]["resources"].pop("devices", None)' 'linux.devices=[{"path":"/dev/hullmem","type":"c","major":1,"minor":1}]'
+    set_cmd '(exec 3>/dev/hullmem) 2>&1; echo x >/dev/null && echo null-ok'
+    run rt run --bundle "$BUNDLE" "$ID"
+    echo "$output"
+    [[ "${lines[0]}" == *"Operation not permitted"* ]]
+    [ "${lines[1]}" = null-ok ]
+}
+
+# bad_resources EDIT REGEX: create with EDIT fails with a message matching REGEX and leaves nothing.
+bad_resources() {
+    cp "$(template_bundle)/config.json" "$BUNDLE/config.json"
+    config "linux.cgroupsPath=\"$CGROUP_PATH\"" "$1"
+    status=0
+    rt create --bundle "$BUNDLE" "$ID" >"$TEST_DIR/out" 2>&1 </dev/null || status=$?
+    output=$(cat "$TEST_DIR/out")
+    echo "$1 -> $output"
+    assert_failed "$2"
+    assert_nothing_left "$ID"
+}
+
+@test "negative or absurd resource values are refused by field and leave nothing" {
+    bad_resources 'linux.resources.memory={"limit":-5}' 'memory.limit: -5 is negative'
+    bad_resources 'linux.resources.pids={"limit":-7}' 'pids.limit'
+    bad_resources 'linux.resources.cpu={"period":10,"quota":5}' 'cpu.period: 10 is out of range'
+    bad_resources 'linux.resources.cpu={"quota":999999999999,"period":100000000}' 'cpu.period'
+    bad_resources 'linux.resources.cpu={"shares":123456789}' 'cpu.shares'
+    bad_resources 'linux.resources.blockIO={"weight":5000}' 'blockIO.weight'
+    bad_resources 'linux.resources.hugepageLimits=[{"pageSize":"../../../etc/x","limit":1}]' 'pageSize'
+    bad_resources 'linux.resources.devices=[{"allow":true,"type":"c","major":70000,"minor":1,"access":"r"}]' 'devices\[0\]\.major'
+}
+
+@test "unknown unified keys and controllers the host lacks are clear errors and leave nothing" {
+    bad_resources 'linux.resources.unified={"memory.bogus":"1"}' 'unified'
+    bad_resources 'linux.resources.unified={"../x.max":"1"}' 'unified'
+    if ! grep -qw rdma /proc/self/mountinfo; then
+        bad_resources 'linux.resources.rdma={"mlx5_0":{"hcaHandles":3}}' 'rdma'
+    fi
+}
+
+@test "--systemd-cgroup where systemd is not running fails naming the flag, with no fallback and nothing left" {
+    [ ! -d /run/systemd/system ] || skip "systemd runs here"
+    config 'linux.cgroupsPath="machine.slice:hull:'"$ID"'"'
+    run "$RUNTIME" --systemd-cgroup --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+    assert_failed '--systemd-cgroup: systemd is not running.*/run/systemd/system'
+    assert_nothing_left "$ID"
+    [ ! -e /sys/fs/cgroup/unified/machine.slice/hull-"$ID".scope ]
+    [ ! -e /sys/fs/cgroup/memory/machine.slice/hull-"$ID".scope ]
+}
+
+@test "--systemd-cgroup: a cgroupsPath not of the form slice:prefix:name is refused before anything else" {
+    for path in "/$CGROUP_PARENT/$ID" "machine.slice:$ID" "machine:hull:$ID" "machine.slice:hull:../$ID" "a--b.slice:hull:$ID" "machine.slice::$ID"; do
+        config "linux.cgroupsPath=\"$path\""
+        run "$RUNTIME" --systemd-cgroup --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+        echo "$path -> $output"
+        assert_failed "linux.cgroupsPath \"[^\"]*\": "
+        ! grep -q 'systemd is not running' <<<"$output"
+        assert_nothing_left "$ID"
+    done
+}
+
+@test "a slice:prefix:name cgroupsPath without --systemd-cgroup is refused" {
+    config "linux.cgroupsPath=\"machine.slice:hull:$ID\""
+    run rt run --bundle "$BUNDLE" "$ID"
+    assert_failed 'needs --systemd-cgroup'
+    assert_nothing_left "$ID"
 }

@@ -139,3 +139,48 @@ TEST_F(FakeV2Test, AMissingControllerIsAClearError) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string validation_error(const char* json) {
+    try {
+        hull::cgroups::validate(resources(json));
+    } catch (const hull::Error& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+TEST(ResourcesValidationTest, NegativeAndAbsurdValuesNameTheField) {
+    EXPECT_NE(validation_error(R"({"memory": {"limit": -5}})").find("memory.limit: -5 is negative"), std::string::npos);
+    EXPECT_NE(validation_error(R"({"pids": {"limit": -2}})").find("pids.limit"), std::string::npos);
+    EXPECT_NE(validation_error(R"({"cpu": {"period": 5000000000}})").find("cpu.period"), std::string::npos);
+    EXPECT_NE(validation_error(R"({"cpu": {"quota": 10}})").find("cpu.quota"), std::string::npos);
+    EXPECT_NE(validation_error(R"({"cpu": {"shares": 999999999}})").find("cpu.shares"), std::string::npos);
+    EXPECT_NE(validation_error(R"({"blockIO": {"weight": 5000}})").find("blockIO.weight"), std::string::npos);
+    EXPECT_NE(validation_error(R"({"hugepageLimits": [{"pageSize": "../../x", "limit": 1}]})").find("pageSize"), std::string::npos);
+    EXPECT_NE(validation_error(R"({"rdma": {"mlx/../x": {"hcaHandles": 1}}})").find("rdma"), std::string::npos);
+    EXPECT_NE(validation_error(R"({"devices": [{"allow": true, "type": "c", "major": 99999, "minor": 1}]})").find("devices[0].major"),
+              std::string::npos);
+    EXPECT_EQ(validation_error(R"({"memory": {"limit": -1, "swap": -1}, "pids": {"limit": -1}, "cpu": {"quota": -1, "period": 0, "shares": 0},
+        "hugepageLimits": [{"pageSize": "2MB", "limit": 0}], "devices": [{"allow": false, "access": "rwm"}]})"),
+              "(accepted)");
+}
+
+TEST(ResourcesValidationTest, UnifiedMayNotMoveOrKillProcesses) {
+    EXPECT_THROW(hull::cgroups::v2_writes(resources(R"({"unified": {"cgroup.procs": "1"}})")), hull::Error);
+    EXPECT_THROW(hull::cgroups::v2_writes(resources(R"({"unified": {"cgroup.kill": "1"}})")), hull::Error);
+    EXPECT_NO_THROW(hull::cgroups::v2_writes(resources(R"({"unified": {"cgroup.max.depth": "2"}})")));
+}
+
+TEST_F(FakeV2Test, AnUnknownUnifiedKeyIsAClearError) {
+    try {
+        hull::cgroups::apply_resources(layout_, "/a/c1", resources(R"({"unified": {"memory.bogus": "1", "pids.max": "3"}})"));
+        FAIL();
+    } catch (const hull::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("unified[\"memory.bogus\"]"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(read("/a/c1/pids.max"), "max\n");  // nothing written before the check
+}
+
+}  // namespace
