@@ -90,7 +90,8 @@ class ProcessGuard {
 public:
     void track(pid_t pid, bool is_child) { processes_.push_back({pid, is_child}); }
     void release() noexcept { processes_.clear(); }
-    ~ProcessGuard() {
+    // Kills the tracked processes now (reaping our children) and forgets them.
+    void kill_all() noexcept {
         for (const auto& [pid, is_child] : processes_) {
             ::kill(pid, SIGKILL);
             if (is_child) {
@@ -99,7 +100,9 @@ public:
                 }
             }
         }
+        processes_.clear();
     }
+    ~ProcessGuard() { kill_all(); }
 
 private:
     std::vector<std::pair<pid_t, bool>> processes_;
@@ -219,28 +222,39 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     sync.send(Message::Go, std::to_string(pid));
 
     sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
-    if (spec.hooks) {
-        oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "creating");
-        const std::string json = oci::to_json(state).dump();
-        hooks::run_all(spec.hooks->prestart, "prestart", json);
-        hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
+    try {
+        if (spec.hooks) {
+            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "creating");
+            const std::string json = oci::to_json(state).dump();
+            hooks::run_all(spec.hooks->prestart, "prestart", json);
+            hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
+        }
+        sync.send(Message::HooksDone);
+        sync.expect(Message::Ready, "the container process");
+
+        ContainerRecord record;
+        record.id = id;
+        record.pid = pid;
+        record.pid_start_time = sys::process_start_time(pid);
+        record.bundle = bundle;
+        record.rootfs = rootfs;
+        record.created = now_rfc3339();
+        record.cgroup_path = cgroup_path;
+        record.owner = ::geteuid();
+        record.config = oci::to_json(spec);
+        dir.save(record);
+        if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
+    } catch (...) {
+        // runtime.md: when a prestart, createRuntime or createContainer hook (or what follows)
+        // fails, the container is stopped and the poststop hooks run (e.g. network teardown).
+        if (spec.hooks && !spec.hooks->poststop.empty()) {
+            guard.kill_all();
+            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "stopped");
+            state.pid.reset();
+            hooks::run_all_warn(spec.hooks->poststop, "poststop", oci::to_json(state).dump());
+        }
+        throw;
     }
-    sync.send(Message::HooksDone);
-    sync.expect(Message::Ready, "the container process");
-
-    ContainerRecord record;
-    record.id = id;
-    record.pid = pid;
-    record.pid_start_time = sys::process_start_time(pid);
-    record.bundle = bundle;
-    record.rootfs = rootfs;
-    record.created = now_rfc3339();
-    record.cgroup_path = cgroup_path;
-    record.owner = ::geteuid();
-    record.config = oci::to_json(spec);
-    dir.save(record);
-    if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
-
     dir.commit();
     cgroup.release();
     guard.release();

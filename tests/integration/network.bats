@@ -175,6 +175,14 @@ assert_network_clean() {  # ID/IP...
     assert_network_clean "$ID" "$SUBNET_PREFIX.2"
 }
 
+@test "network: when a later hook fails create, the poststop hook tears the network down" {
+    config '@c["hooks"]["createContainer"] = [{"path": "/bin/false"}]'
+    try_create
+    assert_failed 'createContainer'
+    assert_nothing_left "$ID"
+    assert_network_clean "$ID" "$SUBNET_PREFIX.2"
+}
+
 @test "network: bad configurations fail create with a clear error and leave nothing" {
     echo '{"cniVersion":"1.0.0","name":"hullnet-test","plugins":[' > "$CONF"
     try_create
