@@ -134,7 +134,8 @@ SocketPair make_sync_sockets() {
 
 }  // namespace
 
-pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options) {
+pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options,
+             UniqueFd* terminal_master) {
     const std::string bundle = real_path(options.bundle, "bundle");
     oci::Spec spec = oci::load_config_file(bundle + "/config.json");
     validate_for_linux(spec);
@@ -146,11 +147,18 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
 
     const ns::Plan namespaces = ns::plan(spec);
     UniqueFd console_socket;
+    UniqueFd relay_socket;  // our end, when the master comes to hull itself
     if (spec.process->terminal) {
-        if (options.console_socket.empty()) {
+        if (!options.console_socket.empty()) {
+            console_socket = terminal::connect_console_socket(options.console_socket);
+        } else if (terminal_master != nullptr) {
+            int ends[2];
+            if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) throw_errno("socketpair for the terminal");
+            relay_socket.reset(ends[0]);
+            console_socket.reset(ends[1]);
+        } else {
             throw Error("process.terminal is true: --console-socket is required (or set terminal to false)");
         }
-        console_socket = terminal::connect_console_socket(options.console_socket);
     }
     if (runtime.systemd_cgroup) {
         throw Error("--systemd-cgroup: the systemd cgroup driver needs a running systemd (/run/systemd/system is " +
@@ -244,6 +252,8 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         record.config = oci::to_json(spec);
         dir.save(record);
         if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
+        // The container sent the master before Ready.
+        if (relay_socket) *terminal_master = terminal::receive_fd(relay_socket.get());
     } catch (...) {
         // runtime.md: when a prestart, createRuntime or createContainer hook (or what follows)
         // fails, the container is stopped and the poststop hooks run (e.g. network teardown).
