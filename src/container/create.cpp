@@ -252,7 +252,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         record.config = oci::to_json(spec);
         dir.save(record);
         if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
-        // The container sent the master before Ready.
+        // The container sent the master before Ready (with our copy of its end closed, a
+        // container that did not would end the wait).
+        console_socket.reset();
         if (relay_socket) *terminal_master = terminal::receive_fd(relay_socket.get());
     } catch (...) {
         // runtime.md: when a prestart, createRuntime or createContainer hook (or what follows)
