@@ -1,6 +1,12 @@
 // process.terminal: the pty is created inside the container and its master is handed to the
-// caller over the --console-socket unix socket with SCM_RIGHTS (the containerd/conmon protocol).
+// caller over the --console-socket unix socket with SCM_RIGHTS (the containerd/conmon protocol),
+// or, for run/exec in the foreground without a socket, to hull itself, which relays it.
 #pragma once
+
+#include <poll.h>
+#include <signal.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <optional>
 #include <string>
@@ -22,5 +28,48 @@ void setup_container_terminal(int console_socket, const std::optional<oci::Box>&
 void send_fd(int socket, int fd, const std::string& name);
 // Returns the fd received with SCM_RIGHTS and the name sent with it.
 UniqueFd receive_fd(int socket, std::string* name = nullptr);
+
+}  // namespace hull::terminal
+
+namespace hull::terminal {
+
+// The caller's side of a container terminal when hull holds the pty master itself (`run` and
+// `exec` in the foreground with process.terminal and no --console-socket): the caller's terminal
+// goes into raw mode, bytes are relayed both ways, and the window size follows the caller's.
+class Relay {
+public:
+    // Takes the master; raw mode when `in` is a terminal, and the window size is copied.
+    explicit Relay(UniqueFd master, int in = STDIN_FILENO, int out = STDOUT_FILENO);
+    // Restores the caller's terminal.
+    ~Relay();
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
+
+    // Copies the caller's window size (of `in`, else `out`) to the pty; the kernel sends
+    // SIGWINCH to the container's foreground process group.
+    void resize() noexcept;
+
+    static constexpr size_t poll_count = 2;
+    // Fills fds[0..poll_count) for poll(); entries not to watch get fd -1.
+    void prepare(pollfd* fds) const;
+    // Moves what poll() found ready.
+    void handle(const pollfd* fds);
+    // After the process exited: copies what is left in the pty until it hangs up, or nothing
+    // comes for `idle_ms`, at most `limit_ms` in all.
+    void drain(int idle_ms = 100, int limit_ms = 2000);
+
+private:
+    void copy_out();
+
+    UniqueFd master_;
+    int in_;
+    int out_;
+    bool in_open_ = true;
+    bool master_open_ = true;
+    bool restore_ = false;
+    termios saved_{};
+    std::string to_master_;
+    struct sigaction previous_pipe_ {};
+};
 
 }  // namespace hull::terminal

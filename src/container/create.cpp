@@ -95,7 +95,8 @@ class ProcessGuard {
 public:
     void track(pid_t pid, bool is_child) { processes_.push_back({pid, is_child}); }
     void release() noexcept { processes_.clear(); }
-    ~ProcessGuard() {
+    // Kills the tracked processes now (reaping our children) and forgets them.
+    void kill_all() noexcept {
         for (const auto& [pid, is_child] : processes_) {
             ::kill(pid, SIGKILL);
             if (is_child) {
@@ -104,7 +105,9 @@ public:
                 }
             }
         }
+        processes_.clear();
     }
+    ~ProcessGuard() { kill_all(); }
 
 private:
     std::vector<std::pair<pid_t, bool>> processes_;
@@ -152,7 +155,8 @@ SocketPair make_sync_sockets() {
 
 }  // namespace
 
-pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options) {
+pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options,
+             UniqueFd* terminal_master) {
     const std::string bundle = real_path(options.bundle, "bundle");
     oci::Spec spec = oci::load_config_file(bundle + "/config.json");
     validate_for_linux(spec);
@@ -164,11 +168,18 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
 
     const ns::Plan namespaces = ns::plan(spec);
     UniqueFd console_socket;
+    UniqueFd relay_socket;  // our end, when the master comes to hull itself
     if (spec.process->terminal) {
-        if (options.console_socket.empty()) {
+        if (!options.console_socket.empty()) {
+            console_socket = terminal::connect_console_socket(options.console_socket);
+        } else if (terminal_master != nullptr) {
+            int ends[2];
+            if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) throw_errno("socketpair for the terminal");
+            relay_socket.reset(ends[0]);
+            console_socket.reset(ends[1]);
+        } else {
             throw Error("process.terminal is true: --console-socket is required (or set terminal to false)");
         }
-        console_socket = terminal::connect_console_socket(options.console_socket);
     }
     // --systemd-cgroup: the path is checked and systemd asked for before anything is created.
     std::optional<cgroups::systemd::ScopePath> scope;
@@ -249,7 +260,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         guard.track(pid, false);
         // The intermediate process may have forked the init before add_process(child) moved it
         // into the v1 hierarchies; the init waits for Go, so placing it now is in time.
-        cgroup.add_process(pid, false);
+        cgroup->add_process(pid, false);
         int status = 0;
         while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
         }
@@ -257,29 +268,44 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     sync.send(Message::Go, std::to_string(pid));
 
     sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
-    if (spec.hooks) {
-        oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "creating");
-        const std::string json = oci::to_json(state).dump();
-        hooks::run_all(spec.hooks->prestart, "prestart", json);
-        hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
+    try {
+        if (spec.hooks) {
+            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "creating");
+            const std::string json = oci::to_json(state).dump();
+            hooks::run_all(spec.hooks->prestart, "prestart", json);
+            hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
+        }
+        sync.send(Message::HooksDone);
+        sync.expect(Message::Ready, "the container process");
+
+        ContainerRecord record;
+        record.id = id;
+        record.pid = pid;
+        record.pid_start_time = sys::process_start_time(pid);
+        record.bundle = bundle;
+        record.rootfs = rootfs;
+        record.created = now_rfc3339();
+        record.cgroup_path = cgroup_path;
+        record.cgroup_created_top = cgroup->created_top();
+        record.owner = ::geteuid();
+        record.config = oci::to_json(spec);
+        dir.save(record);
+        if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
+        // The container sent the master before Ready (with our copy of its end closed, a
+        // container that did not would end the wait).
+        console_socket.reset();
+        if (relay_socket) *terminal_master = terminal::receive_fd(relay_socket.get());
+    } catch (...) {
+        // runtime.md: when a prestart, createRuntime or createContainer hook (or what follows)
+        // fails, the container is stopped and the poststop hooks run (e.g. network teardown).
+        if (spec.hooks && !spec.hooks->poststop.empty()) {
+            guard.kill_all();
+            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "stopped");
+            state.pid.reset();
+            hooks::run_all_warn(spec.hooks->poststop, "poststop", oci::to_json(state).dump());
+        }
+        throw;
     }
-    sync.send(Message::HooksDone);
-    sync.expect(Message::Ready, "the container process");
-
-    ContainerRecord record;
-    record.id = id;
-    record.pid = pid;
-    record.pid_start_time = sys::process_start_time(pid);
-    record.bundle = bundle;
-    record.rootfs = rootfs;
-    record.created = now_rfc3339();
-    record.cgroup_path = cgroup_path;
-    record.cgroup_created_top = cgroup->created_top();
-    record.owner = ::geteuid();
-    record.config = oci::to_json(spec);
-    dir.save(record);
-    if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
-
     dir.commit();
     cgroup->release();
     scope_guard.unit.clear();

@@ -247,11 +247,20 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         for (const auto& entry : spec.linux->namespaces) in_user_namespace |= entry.type == "user";
     }
     validate_process(process, in_user_namespace);
-    if (process.terminal && options.console_socket.empty()) {
-        throw Error("exec --tty: --console-socket is required");
-    }
     UniqueFd console_socket;
-    if (process.terminal) console_socket = terminal::connect_console_socket(options.console_socket);
+    UniqueFd relay_socket;  // our end, when the master comes to hull itself (foreground, no socket)
+    if (process.terminal) {
+        if (!options.console_socket.empty()) {
+            console_socket = terminal::connect_console_socket(options.console_socket);
+        } else if (options.detach) {
+            throw Error("exec --tty --detach: --console-socket is required (nobody would hold the terminal)");
+        } else {
+            int ends[2];
+            if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) throw_errno("socketpair for the terminal");
+            relay_socket.reset(ends[0]);
+            console_socket.reset(ends[1]);
+        }
+    }
 
     const cgroups::Layout layout = cgroups::detect();
     std::string cgroup_path = record.cgroup_path;
@@ -289,9 +298,11 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     std::optional<ForegroundSignals> signals;
     if (!options.detach) signals.emplace();
 
+    UniqueFd master;
     const pid_t child = sys::clone3(0, cgroup.unified_fd());
     if (child == 0) {
         runtime_end.reset();
+        relay_socket.reset();
         exec_child(ctx);
     }
     child_end.reset();
@@ -313,6 +324,9 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         }
         sync.send(Message::Go);
         wait_for_exec(sync);
+        console_socket.reset();
+        // The process set its terminal up before execve.
+        if (relay_socket) master = terminal::receive_fd(relay_socket.get());
     } catch (...) {
         ::kill(pid, SIGKILL);
         if (pid != child) ::kill(child, SIGKILL);
@@ -322,7 +336,9 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         throw;
     }
     if (options.detach) return 0;
-    return signals->wait_for(pid);
+    std::optional<terminal::Relay> relay;
+    if (master) relay.emplace(std::move(master));
+    return signals->wait_for(pid, relay ? &*relay : nullptr);
 }
 
 }  // namespace hull

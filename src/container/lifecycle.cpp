@@ -11,6 +11,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <optional>
 
 #include "hull/cgroups.hpp"
 #include "hull/container.hpp"
@@ -19,6 +20,7 @@
 #include "hull/log.hpp"
 #include "hull/state_store.hpp"
 #include "hull/syscall.hpp"
+#include "hull/terminal.hpp"
 #include "lifecycle_internal.hpp"
 #include "oci/config.hpp"
 
@@ -286,21 +288,43 @@ ForegroundSignals::ForegroundSignals() {
 
 ForegroundSignals::~ForegroundSignals() { ::sigprocmask(SIG_SETMASK, &previous_, nullptr); }
 
-int ForegroundSignals::wait_for(pid_t pid) {
+int ForegroundSignals::wait_for(pid_t pid, terminal::Relay* relay) {
     for (;;) {
         // The process may have exited before we started to listen for SIGCHLD.
         int status = 0;
         pid_t reaped;
         while ((reaped = ::waitpid(-1, &status, WNOHANG)) > 0) {
-            if (reaped == pid) return exit_code_from_status(status);
+            if (reaped == pid) {
+                if (relay != nullptr) relay->drain();
+                return exit_code_from_status(status);
+            }
         }
+        pollfd fds[1 + terminal::Relay::poll_count];
+        fds[0] = {signal_fd_.get(), POLLIN, 0};
+        nfds_t count = 1;
+        if (relay != nullptr) {
+            relay->prepare(fds + 1);
+            count += terminal::Relay::poll_count;
+        }
+        if (::poll(fds, count, -1) < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("poll signalfd");
+        }
+        if (relay != nullptr) relay->handle(fds + 1);
+        if ((fds[0].revents & POLLIN) == 0) continue;
         signalfd_siginfo info{};
         const ssize_t n = ::read(signal_fd_.get(), &info, sizeof info);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw_errno("read signalfd");
         }
-        if (info.ssi_signo != SIGCHLD) ::kill(pid, static_cast<int>(info.ssi_signo));
+        const int signo = static_cast<int>(info.ssi_signo);
+        if (signo == SIGCHLD) continue;
+        if (signo == SIGWINCH && relay != nullptr) {
+            relay->resize();
+        } else {
+            ::kill(pid, signo);
+        }
     }
 }
 
@@ -320,11 +344,15 @@ int run_container(const RuntimeOptions& runtime, const std::string& id, const Ru
         return 0;
     }
     container::ForegroundSignals signals;
-    const pid_t pid = container::create(runtime, id, options.create);
+    // A terminal without --console-socket: the master comes to us and we relay it.
+    UniqueFd master;
+    const pid_t pid = container::create(runtime, id, options.create, &master);
     int code = 0;
     try {
+        std::optional<terminal::Relay> relay;
+        if (master) relay.emplace(std::move(master));
         start_container(runtime, id);
-        code = signals.wait_for(pid);
+        code = signals.wait_for(pid, relay ? &*relay : nullptr);
     } catch (...) {
         delete_container(runtime, id, true);
         throw;

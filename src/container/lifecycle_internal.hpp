@@ -8,12 +8,16 @@
 #include "hull/container.hpp"
 #include "hull/fd.hpp"
 #include "hull/state_store.hpp"
+#include "hull/terminal.hpp"
 #include "oci/state.hpp"
 
 namespace hull::container {
 
-// create without the public wrapper: returns the container process's pid.
-pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options);
+// create without the public wrapper: returns the container process's pid. With process.terminal
+// and no --console-socket, `terminal_master` (when given) receives the pty master; without it
+// that is an error.
+pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options,
+             UniqueFd* terminal_master = nullptr);
 
 oci::State state_for_hooks(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
                            pid_t pid, const char* status);
@@ -31,8 +35,9 @@ public:
     ForegroundSignals(const ForegroundSignals&) = delete;
     ForegroundSignals& operator=(const ForegroundSignals&) = delete;
     // Forwards signals until `pid` (a child of ours, or of a subreaper we are) exits; returns its
-    // exit code, 128+N for a signal.
-    int wait_for(pid_t pid);
+    // exit code, 128+N for a signal. With a relay, the terminal is relayed meanwhile and
+    // SIGWINCH resizes it instead of being forwarded.
+    int wait_for(pid_t pid, terminal::Relay* relay = nullptr);
 
 private:
     sigset_t previous_{};
