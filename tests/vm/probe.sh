@@ -29,6 +29,7 @@ limits)
     # cpu.max: a busy loop for one second gets throttled.
     timeout 1 sh -c 'while :; do :; done'
     echo "cpu.nr_throttled=$(sed -n 's/^nr_throttled //p' $cg/cpu.stat)"
+    echo "cpu.nr_periods=$(sed -n 's/^nr_periods //p' $cg/cpu.stat)"
 
     # io.max: a direct read of 1 MiB from /dev/vda at rbps=512KiB/s takes about two seconds.
     start=$(uptime_ms)
@@ -46,6 +47,7 @@ oom)
     show memory.events
     ;;
 devices)
+    show cgroup.controllers
     for d in null zero full random urandom; do
         if head -c 1 /dev/$d >/dev/null 2>&1; then echo "dev.$d.read=ok"; else echo "dev.$d.read=denied"; fi
     done
