@@ -43,7 +43,7 @@ write("limits", ["/bin/sh", "/probe.sh", "limits"], {
                 {"allow": True, "type": "b", "major": 254, "minor": 0, "access": "r"}],
     "memory": {"limit": 64 * mib, "swap": 96 * mib, "reservation": 16 * mib},
     "cpu": {"shares": 1024, "quota": 80000, "period": 100000, "cpus": "1", "mems": "0"},
-    "pids": {"limit": 32},
+    "pids": {"limit": 8},
     "blockIO": {"weight": 500,
                 "throttleReadBpsDevice": [{"major": 254, "minor": 0, "rate": 512 * 1024}],
                 "throttleWriteIOPSDevice": [{"major": 254, "minor": 0, "rate": 1000}]},
