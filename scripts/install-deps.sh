@@ -3,7 +3,8 @@
 # when everything is already there.
 set -eu
 packages="meson ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libspdlog-dev libseccomp-dev
-libcap-dev libgtest-dev googletest bats busybox-static python3 iproute2 util-linux clang libclang-rt-14-dev"
+libcap-dev libgtest-dev googletest bats busybox-static python3 iproute2 util-linux clang libclang-rt-14-dev
+qemu-system-x86 seabios kmod xz-utils"
 [ "${1:-}" = "--bench" ] && packages="$packages runc crun time"
 missing=""
 for p in $packages; do
