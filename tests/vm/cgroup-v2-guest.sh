@@ -123,7 +123,8 @@ check_test "memory.events counts the OOM kill (oom_kill=$f)" "memory.events: $(g
 check_test "run removed the container's cgroup" "$cg/vmlane/oom still exists" ! -e $cg/vmlane/oom
 rmdir $cg/vmlane 2>/dev/null
 
-# --- 3. a detached container in hull's default cgroup: parents, pause/resume, update, delete.
+# --- 3. a detached container in hull's default cgroup: parents, pause/resume, update, events,
+# ps, kill --all, delete.
 phase "detached container"
 id=vmlane-sleep
 dir=$cg/hull/$id
@@ -160,6 +161,16 @@ stats=$(rt events --stats $id 2>&1)
 check_test "events --stats reports memory usage and pids" "$stats" \
     -n "$(echo "$stats" | grep -o '"usage": *{[^}]*"usage": *[1-9]')" -a \
     -n "$(echo "$stats" | grep -o '"pids": *{ *"current": *[1-9]')"
+ps_json=$(rt ps --format json $id 2>&1)
+check "ps --format json lists the init process" "[$init_pid]" "${ps_json//[[:space:]]/}"
+rt kill --all $id KILL >"$out/kill" 2>&1
+for _ in {1..50}; do
+    procs=
+    read -r procs <$dir/cgroup.procs
+    [ -z "$procs" ] && break
+    sleep 0.2
+done
+check "kill --all KILL empties the cgroup (cgroup.kill)" "" "$procs$(tr '\n' ' ' <"$out/kill")"
 rt delete --force $id >"$out/delete" 2>&1
 check_test "delete --force removes hull/$id and the emptied hull/ parent" "$(ls -d $cg/hull $dir 2>&1 | tr '\n' ' ')" \
     ! -e $dir -a ! -e $cg/hull
