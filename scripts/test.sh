@@ -1,7 +1,7 @@
 #!/bin/bash
 # One command from a fresh Debian 12 (as root): install what is missing, build, and run every
-# test: unit (gtest), integration (bats) on this host as it is, and the cgroup checks again in a
-# pure cgroup2 view. Ends with "N passed, N failed", counting individual tests.
+# test: unit (gtest), integration (bats) on this host as it is, the cgroup checks again in a pure
+# cgroup2 view, and the cgroup v2 limits in a VM (tests/vm). Ends with "N passed, N failed", counting individual tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
@@ -39,6 +39,10 @@ run_bats "lifecycle tests again in a pure cgroup2 view" \
 run_bats "cgroup v2 lane: structure, freeze, kill, eBPF device filter, removal, missing controllers (pure cgroup2 view)" \
     unshare -m --propagation private sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' x \
     tests/integration/run.sh cgroups-v2.bats
+
+# Lane 3: a QEMU guest (TCG) with a pure cgroup v2 hierarchy and every controller; about 1-2 min
+# with boot. It counts as one failure, with the reason, when the VM cannot boot.
+run_bats "cgroup v2 VM lane (pure cgroup2, every controller, limits enforced)" tests/vm/cgroup-v2.sh
 
 echo "== fuzzing the parsers (libFuzzer, 45 s)"
 if command -v clang++ >/dev/null && tests/fuzz/run.sh 45; then

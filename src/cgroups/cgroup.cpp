@@ -45,6 +45,49 @@ void inherit_cpuset(const std::string& dir) {
     }
 }
 
+std::vector<std::string> words(const std::string& text) {
+    std::vector<std::string> list;
+    std::stringstream stream(text);
+    std::string word;
+    while (stream >> word) list.push_back(word);
+    return list;
+}
+
+// cgroup v2: a cgroup can only use the controllers its parent delegates. Like runc and crun, the
+// parents of a container's cgroup delegate every controller they have, so that the container's
+// statistics, OOM events, a later `update` and nested runtimes work without limits in the config.
+// Best effort: a parent may refuse (it holds processes, a realtime task blocks cpu), and the
+// controllers a config needs are checked again, with a clear error, when resources are applied.
+// Only the missing ones are written, so an already delegating parent is left alone.
+void delegate_controllers(const std::string& parent) {
+    std::vector<std::string> available;
+    std::vector<std::string> enabled;
+    try {
+        available = words(sys::read_file(parent + "/cgroup.controllers"));
+        enabled = words(sys::read_file(parent + "/cgroup.subtree_control"));
+    } catch (const Error&) {
+        return;
+    }
+    std::vector<std::string> missing;
+    for (const auto& c : available) {
+        if (std::find(enabled.begin(), enabled.end(), c) == enabled.end()) missing.push_back("+" + c);
+    }
+    if (missing.empty()) return;
+    std::string all;
+    for (const auto& c : missing) all += (all.empty() ? "" : " ") + c;
+    try {
+        sys::write_file(parent + "/cgroup.subtree_control", all);
+        return;
+    } catch (const Error&) {
+    }
+    for (const auto& c : missing) {
+        try {
+            sys::write_file(parent + "/cgroup.subtree_control", c);
+        } catch (const Error&) {
+        }
+    }
+}
+
 std::vector<pid_t> read_pids(const std::string& dir) {
     std::vector<pid_t> pids;
     std::string text;
@@ -75,12 +118,13 @@ Cgroup Cgroup::create(const Layout& layout, const std::string& path, bool popula
     Cgroup cgroup;
     cgroup.layout_ = layout;
     cgroup.path_ = path;
-    const auto make = [&](const std::string& root, bool cpuset) {
+    const auto make = [&](const std::string& root, bool cpuset, bool delegate) {
         std::string dir = root;
         std::stringstream parts(path);
         std::string part;
         while (std::getline(parts, part, '/')) {
             if (part.empty()) continue;
+            if (delegate) delegate_controllers(dir);
             dir += "/" + part;
             if (::mkdir(dir.c_str(), 0755) == 0) {
                 cgroup.created_dirs_.push_back(dir);
@@ -91,8 +135,10 @@ Cgroup Cgroup::create(const Layout& layout, const std::string& path, bool popula
         }
         if (!populated_ok && !read_pids(dir).empty()) throw Error("cgroup " + dir + " is already in use by other processes", EBUSY);
     };
-    if (!layout.unified_mount.empty()) make(layout.unified_mount, false);
-    for (const auto& h : layout.v1) make(h.mount_point, is_cpuset(h));
+    // In hybrid mode the unified tree only carries what v1 left over (hugetlb here): it is
+    // enabled when a config asks for it, not by default.
+    if (!layout.unified_mount.empty()) make(layout.unified_mount, false, layout.mode == Mode::Unified);
+    for (const auto& h : layout.v1) make(h.mount_point, is_cpuset(h), false);
     if (!layout.unified_mount.empty()) {
         const std::string dir = layout.unified_mount + path;
         cgroup.unified_fd_.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

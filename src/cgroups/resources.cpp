@@ -138,7 +138,8 @@ std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
         }
     }
     if (const auto& c = r.cpu) {
-        if (c->shares) add(w, "cpu", "cpu.weight", std::to_string(shares_to_weight(*c->shares)));
+        // 0 shares / weight means "not set" (runc, crun): cgroup v2 rejects a weight of 0.
+        if (c->shares && *c->shares != 0) add(w, "cpu", "cpu.weight", std::to_string(shares_to_weight(*c->shares)));
         if (c->quota || c->period) {
             const std::string quota = c->quota && *c->quota > 0 ? std::to_string(*c->quota) : "max";
             add(w, "cpu", "cpu.max", quota + " " + std::to_string(c->period && *c->period ? *c->period : 100000));
@@ -153,9 +154,9 @@ std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
     }
     if (r.pids && r.pids->limit) add(w, "pids", "pids.max", *r.pids->limit <= 0 ? "max" : std::to_string(*r.pids->limit));
     if (const auto& b = r.blockIO) {
-        if (b->weight) add(w, "io", "io.weight", "default " + std::to_string(blkio_to_io_weight(*b->weight)));
+        if (b->weight && *b->weight != 0) add(w, "io", "io.weight", "default " + std::to_string(blkio_to_io_weight(*b->weight)));
         for (const auto& d : b->weightDevice) {
-            if (d.weight) add(w, "io", "io.weight", device(d.major, d.minor) + " " + std::to_string(blkio_to_io_weight(*d.weight)));
+            if (d.weight && *d.weight != 0) add(w, "io", "io.weight", device(d.major, d.minor) + " " + std::to_string(blkio_to_io_weight(*d.weight)));
         }
         const auto throttle = [&](const std::vector<oci::LinuxThrottleDevice>& list, const char* key) {
             for (const auto& d : list) add(w, "io", "io.max", device(d.major, d.minor) + " " + key + "=" + std::to_string(d.rate));

@@ -53,6 +53,14 @@ TEST(ResourcesV2Test, UnlimitedValuesBecomeMax) {
     EXPECT_EQ(value_of(w, "cpu.max"), "max 100000");
 }
 
+TEST(ResourcesV2Test, ZeroSharesAndWeightsAreNotWritten) {
+    // cgroup v2 weights are 1..10000: a 0 from a client means "not set", as in runc and crun.
+    const auto w = hull::cgroups::v2_writes(resources(R"({"cpu": {"shares": 0},
+        "blockIO": {"weight": 0, "weightDevice": [{"major": 8, "minor": 0, "weight": 0}]}})"));
+    EXPECT_EQ(value_of(w, "cpu.weight"), "(absent)");
+    EXPECT_EQ(value_of(w, "io.weight"), "(absent)");
+}
+
 TEST(ResourcesV2Test, ConversionsMatchRuncAtTheEnds) {
     EXPECT_EQ(hull::cgroups::shares_to_weight(2), 1u);
     EXPECT_EQ(hull::cgroups::shares_to_weight(262144), 10000u);

@@ -91,6 +91,26 @@ TEST_F(FakeCgroupFsTest, AFailedCreateCleansUp) {
     EXPECT_FALSE(fs::exists(root_ + "/memory/new"));
 }
 
+TEST_F(FakeCgroupFsTest, PureV2ParentsDelegateEveryMissingController) {
+    hull::cgroups::Layout v2;
+    v2.mode = Mode::Unified;
+    v2.unified_mount = root_ + "/unified";
+    fs::create_directories(v2.unified_mount + "/a");
+    std::ofstream(v2.unified_mount + "/cgroup.controllers") << "cpuset cpu memory pids\n";
+    std::ofstream(v2.unified_mount + "/cgroup.subtree_control") << "cpu\n";
+    std::ofstream(v2.unified_mount + "/a/cgroup.controllers") << "memory pids\n";
+    std::ofstream(v2.unified_mount + "/a/cgroup.subtree_control") << "memory pids\n";
+    const auto read = [](const std::string& file) {
+        std::ifstream in(file);
+        return std::string((std::istreambuf_iterator<char>(in)), {});
+    };
+    auto cgroup = hull::cgroups::Cgroup::create(v2, "/a/c1");
+    EXPECT_EQ(read(v2.unified_mount + "/cgroup.subtree_control"), "+cpuset +memory +pids");
+    EXPECT_EQ(read(v2.unified_mount + "/a/cgroup.subtree_control"), "memory pids\n");  // nothing missing: untouched
+    EXPECT_TRUE(fs::is_directory(v2.unified_mount + "/a/c1"));
+    EXPECT_FALSE(fs::exists(v2.unified_mount + "/a/c1/cgroup.subtree_control"));  // not the leaf
+}
+
 TEST(RealCgroupTest, ProcessJoinsEveryHierarchyAndDestroyKillsIt) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
     const auto layout = hull::cgroups::detect();
