@@ -11,6 +11,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <optional>
 
 #include "hull/cgroups.hpp"
 #include "hull/container.hpp"
@@ -179,13 +180,28 @@ void kill_container(const RuntimeOptions& runtime, const std::string& id, int si
         return;
     }
     UniqueFd pidfd = container::open_container_process(record);
-    if (!pidfd) throw Error("kill " + id + ": container is not running");
+    // "container not running" is runc's wording; containerd's shim matches it to treat the kill
+    // of an exited container as "process already finished".
+    if (!pidfd) throw Error("cannot kill \"" + id + "\": container not running");
     if (sys::pidfd_send_signal(pidfd.get(), signal) != 0) throw_errno("kill " + id);
 }
 
 void delete_container(const RuntimeOptions& runtime, const std::string& id, bool force) {
     const StateStore store(runtime.root);
-    ContainerDir dir = store.open(id);
+    std::optional<ContainerDir> opened;
+    try {
+        opened.emplace(store.open(id));
+    } catch (const Error& e) {
+        if (e.code() != ENOENT) throw;
+        // Like runc: the leftover of a create that was killed before it saved its state is
+        // removed, and `delete --force` of a container that does not exist succeeds (containerd's
+        // shim and podman call it after a plain delete or a failed create). Debug level: podman
+        // parses the log of a failure as one JSON object.
+        if (store.remove_abandoned(id)) log::debug("delete: removed the state dir of an unfinished create of \"" + id + "\"");
+        if (force) return;
+        throw;
+    }
+    ContainerDir& dir = *opened;
     ContainerRecord record;
     try {
         record = dir.load();
