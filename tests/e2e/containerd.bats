@@ -257,6 +257,37 @@ check_create_fails() {
     [ -z "$(hull_ list -q)" ]
 }
 
+check_spec_options() {
+    id_for_test
+    # ctr's own spec options, as containerd writes them into config.json.
+    run ctr_run --rm --read-only --seccomp --cwd /tmp --env E2E=yes --cap-drop CAP_CHOWN \
+        --mount type=bind,src="$E2E_DIR",dst=/e2e,options=rbind:ro "$IMAGE" "$ID" sh -c '
+            echo "cwd=$(pwd) env=$E2E"
+            grep "^Seccomp:" /proc/self/status
+            touch /x 2>/dev/null || echo rootfs-ro
+            touch /e2e/x 2>/dev/null || echo bind-ro
+            [ -f /e2e/containerd.bats ] && echo bind-ok
+            chown 1 /tmp 2>/dev/null || echo no-chown
+            mknod /dev/e2e-kmsg c 1 11 && { head -c1 /dev/e2e-kmsg >/dev/null 2>&1 || echo device-denied; }'
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"cwd=/tmp env=yes"* ]]
+    [[ "$output" =~ Seccomp:[[:space:]]+2 ]]
+    [[ "$output" == *rootfs-ro* ]]
+    [[ "$output" == *bind-ro* ]]
+    [[ "$output" == *bind-ok* ]]
+    [[ "$output" == *no-chown* ]]
+    [[ "$output" == *device-denied* ]]
+}
+
+check_user_namespace() {
+    id_for_test
+    run ctr_run --rm --uidmap 0:200000:65536 --gidmap 0:200000:65536 "$IMAGE" "$ID" sh -c \
+        'cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /x && echo rootfs-writable'
+    [ "$status" -eq 0 ]
+    [[ "$(echo "$output" | head -1)" =~ ^[[:space:]]*0[[:space:]]+200000[[:space:]]+65536 ]]
+    [[ "$output" == *rootfs-writable* ]]
+}
+
 check_memory_limit() {
     id_for_test
     ctr_run -d --memory-limit 67108864 "$IMAGE" "$ID" sleep 1000 >/dev/null
@@ -278,6 +309,8 @@ check_memory_limit() {
 @test "hybrid: task ps" { use_daemon hybrid; check_ps; }
 @test "hybrid: a failing create shows hull's error" { use_daemon hybrid; check_create_fails; }
 @test "hybrid: run --memory-limit sets the v1 memory limit" { use_daemon hybrid; check_memory_limit; }
+@test "hybrid: read-only, seccomp, cwd, env, cap-drop, bind mount, device cgroup" { use_daemon hybrid; check_spec_options; }
+@test "hybrid: user namespace (--uidmap/--gidmap)" { use_daemon hybrid; check_user_namespace; }
 
 # --- pure cgroup2 view ---
 
@@ -292,3 +325,6 @@ check_memory_limit() {
 @test "cgroup2: task metrics" { use_daemon cgroup2; check_metrics; }
 @test "cgroup2: task ps" { use_daemon cgroup2; check_ps; }
 @test "cgroup2: a failing create shows hull's error" { use_daemon cgroup2; check_create_fails; }
+@test "cgroup2: read-only, seccomp, cwd, env, cap-drop, bind mount, device cgroup" { use_daemon cgroup2; check_spec_options; }
+@test "cgroup2: user namespace (--uidmap/--gidmap)" { use_daemon cgroup2; check_user_namespace; }
+
