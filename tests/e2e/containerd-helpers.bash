@@ -84,7 +84,7 @@ start_containerd() {
     CTRD_SOCK=$CTRD_DIR/containerd.sock
     CTRD_NS=hull-e2e-$CTRD_MODE-$$
     CTRD_RUNC_ROOT=$CTRD_DIR/runc
-    mkdir -p "$CTRD_DIR"/{root,state,opt} "$CTRD_RUNC_ROOT"
+    mkdir -p "$CTRD_DIR"/{root,state,opt,fifo} "$CTRD_RUNC_ROOT"
     cat >"$CTRD_DIR/config.toml" <<EOF
 version = 2
 root = "$CTRD_DIR/root"
@@ -159,6 +159,8 @@ stop_containerd() {
     # ctr's default cgroup path is /<namespace>/<id>.
     rmdir /sys/fs/cgroup/*/"$CTRD_NS"/* 2>/dev/null || true
     rmdir /sys/fs/cgroup/*/"$CTRD_NS" 2>/dev/null || true
+    # The 1.6 shim makes /run/containerd/runc/<namespace> whatever --runc-root says.
+    rmdir "/run/containerd/runc/$CTRD_NS" 2>/dev/null || true
     rm -rf "$CTRD_DIR"
 }
 
@@ -168,8 +170,12 @@ ctr_() { ctr --address "$CTRD_SOCK" --namespace "$CTRD_NS" "$@"; }
 ctr_run() {
     local extra=()
     [ "$CTRD_MODE" = cgroup2 ] && extra=(--cpu-shares 0)
-    ctr_ run --runc-binary "$HULL_BIN" --runc-root "$CTRD_RUNC_ROOT" "${extra[@]}" "$@"
+    ctr_ run --runc-binary "$HULL_BIN" --runc-root "$CTRD_RUNC_ROOT" --fifo-dir "$CTRD_DIR/fifo" \
+        "${extra[@]}" "$@"
 }
+
+# ctr_exec ARGS...: `ctr task exec` with its fifos in our temp dir.
+ctr_exec() { ctr_ task exec --fifo-dir "$CTRD_DIR/fifo" "$@"; }
 
 # cgroup_dir CONTROLLER ID: the host path of the container's cgroup for a v1 controller (hybrid)
 # or of its cgroup2 dir (cgroup2: the view's root is the host's unified hierarchy).

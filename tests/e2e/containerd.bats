@@ -78,18 +78,18 @@ check_run_detached_is_hull() {
 check_exec() {
     id_for_test
     run_detached "$ID" sleep 1000
-    run ctr_ task exec --exec-id e1 "$ID" sh -c 'echo exec-$((2 + 3)); cat /etc/hostname 2>/dev/null; exit 0'
+    run ctr_exec --exec-id e1 "$ID" sh -c 'echo exec-$((2 + 3)); cat /etc/hostname 2>/dev/null; exit 0'
     [ "$status" -eq 0 ]
     [[ "$output" == *exec-5* ]]
-    run ctr_ task exec --exec-id e2 "$ID" sh -c 'exit 5'
+    run ctr_exec --exec-id e2 "$ID" sh -c 'exit 5'
     [ "$status" -eq 5 ]
     # stdin reaches the exec'd process.
     run bash -c 'echo piped-in | "$@"' x ctr --address "$CTRD_SOCK" --namespace "$CTRD_NS" \
-        task exec --exec-id e3 "$ID" cat
+        task exec --fifo-dir "$CTRD_DIR/fifo" --exec-id e3 "$ID" cat
     [ "$status" -eq 0 ]
     [[ "$output" == *piped-in* ]]
     # A missing binary: the error hull logged reaches ctr.
-    run ctr_ task exec --exec-id e4 "$ID" /no/such/binary
+    run ctr_exec --exec-id e4 "$ID" /no/such/binary
     [ "$status" -ne 0 ]
     [[ "$output" == */no/such/binary* ]]
     [[ "$output" == *"no such file or directory"* || "$output" == *"No such file or directory"* ]]
@@ -101,12 +101,12 @@ check_exec_tty() {
     id_for_test
     run_detached "$ID" sleep 1000
     # ctr needs a terminal on its stdin for --tty: script(1) gives it one.
-    run script -qec "ctr --address $CTRD_SOCK --namespace $CTRD_NS task exec --tty --exec-id t1 $ID \
+    run script -qec "ctr --address $CTRD_SOCK --namespace $CTRD_NS task exec --fifo-dir $CTRD_DIR/fifo --tty --exec-id t1 $ID \
         sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo both-ttys; stty size'" /dev/null
     [ "$status" -eq 0 ]
     [[ "$output" == */dev/pts/* ]]
     [[ "$output" == *both-ttys* ]]
-    run script -qec "ctr --address $CTRD_SOCK --namespace $CTRD_NS task exec --tty --exec-id t2 $ID \
+    run script -qec "ctr --address $CTRD_SOCK --namespace $CTRD_NS task exec --fifo-dir $CTRD_DIR/fifo --tty --exec-id t2 $ID \
         sh -c 'exit 4'" /dev/null
     [ "$status" -eq 4 ]
 }
@@ -114,7 +114,7 @@ check_exec_tty() {
 check_run_tty() {
     id_for_test
     run script -qec "ctr --address $CTRD_SOCK --namespace $CTRD_NS run --runc-binary $HULL_BIN \
-        --runc-root $CTRD_RUNC_ROOT $( [ "$CTRD_MODE" = cgroup2 ] && echo --cpu-shares 0) --rm --tty \
+        --runc-root $CTRD_RUNC_ROOT --fifo-dir $CTRD_DIR/fifo $( [ "$CTRD_MODE" = cgroup2 ] && echo --cpu-shares 0) --rm --tty \
         $IMAGE $ID sh -c 'tty; echo tty-run'" /dev/null
     [ "$status" -eq 0 ]
     [[ "$output" == */dev/pts/0* ]]
@@ -155,8 +155,8 @@ check_kill_delete() {
 check_kill_all() {
     id_for_test
     run_detached "$ID" sleep 1000
-    ctr_ task exec -d --exec-id k1 "$ID" sleep 1001
-    ctr_ task exec -d --exec-id k2 "$ID" sleep 1002
+    ctr_exec -d --exec-id k1 "$ID" sleep 1001
+    ctr_exec -d --exec-id k2 "$ID" sleep 1002
     local pids
     pids=$(ctr_ task ps "$ID" | awk 'NR > 1 {print $1}')
     [ "$(echo "$pids" | wc -l)" -eq 3 ]
@@ -181,7 +181,7 @@ check_pause_resume() {
     sleep 0.3
     b=$(cat /proc/"$pid"/root/tmp/count)
     [ "$a" = "$b" ]
-    run ctr_ task exec --exec-id p1 "$ID" true
+    run ctr_exec --exec-id p1 "$ID" true
     [ "$status" -ne 0 ]
     [[ "$output" == *paused* ]]
     ctr_ task resume "$ID"
@@ -227,7 +227,7 @@ EOF
 check_ps() {
     id_for_test
     run_detached "$ID" sleep 1000
-    ctr_ task exec -d --exec-id p1 "$ID" sleep 1001
+    ctr_exec -d --exec-id p1 "$ID" sleep 1001
     local init_pid
     init_pid=$(ctr_ task ls | awk -v id="$ID" '$1 == id {print $2}')
     run ctr_ task ps "$ID"
