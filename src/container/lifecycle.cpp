@@ -66,10 +66,6 @@ oci::State make_state(const ContainerRecord& record, const std::string& status, 
     return state;
 }
 
-void signal_all(const ContainerRecord& record, int signal) {
-    cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).signal_all(signal);
-}
-
 void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& spec) {
     if (UniqueFd pidfd = open_container_process(record)) {
         sys::pidfd_send_signal(pidfd.get(), SIGKILL);
@@ -175,8 +171,15 @@ void kill_container(const RuntimeOptions& runtime, const std::string& id, int si
     const StateStore store(runtime.root);
     const ContainerDir dir = store.open(id);
     const ContainerRecord record = dir.load();
+    const auto cgroup = cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
+    // A frozen cgroup v1 task cannot die: after SIGKILL a paused container is thawed (as runc does),
+    // or containerd's `task delete --force` of a paused task waits forever for the exit.
+    const auto thaw_if_killed = [&] {
+        if (signal == SIGKILL && cgroup.frozen()) cgroup.set_frozen(false);
+    };
     if (all) {
-        container::signal_all(record, signal);
+        cgroup.signal_all(signal);
+        thaw_if_killed();
         return;
     }
     UniqueFd pidfd = container::open_container_process(record);
@@ -184,6 +187,7 @@ void kill_container(const RuntimeOptions& runtime, const std::string& id, int si
     // of an exited container as "process already finished".
     if (!pidfd) throw Error("cannot kill \"" + id + "\": container not running");
     if (sys::pidfd_send_signal(pidfd.get(), signal) != 0) throw_errno("kill " + id);
+    thaw_if_killed();
 }
 
 void delete_container(const RuntimeOptions& runtime, const std::string& id, bool force) {

@@ -136,8 +136,7 @@ stop_containerd() {
     local id pid mnt
     if [ -n "${CTRD_PID:-}" ] && kill -0 "$CTRD_PID" 2>/dev/null; then
         for id in $(ctr_ task ls -q 2>/dev/null); do
-            ctr_ task kill -s KILL "$id" >/dev/null 2>&1 || true
-            ctr_ task delete --force "$id" >/dev/null 2>&1 || true
+            remove_container "$id"
         done
         for id in $(ctr_ container ls -q 2>/dev/null); do
             ctr_ container delete "$id" >/dev/null 2>&1 || true
@@ -214,12 +213,14 @@ wait_task_status() {
 
 # remove_container ID: kills, deletes the task and the container (for teardown).
 remove_container() {
+    # Resumed first: a frozen cgroup v1 task cannot die.
+    [ "$(task_status "$1")" = PAUSED ] && { ctr_ task resume "$1" >/dev/null 2>&1 || true; }
     ctr_ task kill -s KILL "$1" >/dev/null 2>&1 || true
     for _ in $(seq 30); do
         [ "$(task_status "$1")" = RUNNING ] || break
         sleep 0.1
     done
-    ctr_ task delete --force "$1" >/dev/null 2>&1 || true
+    timeout 30 ctr --address "$CTRD_SOCK" --namespace "$CTRD_NS" task delete --force "$1" >/dev/null 2>&1 || true
     ctr_ container delete "$1" >/dev/null 2>&1 || true
 }
 

@@ -192,6 +192,27 @@ check_pause_resume() {
     [ "$b" -gt "$a" ]
 }
 
+check_paused_kill() {
+    # task kill -s KILL and task delete --force of a paused task (cgroup v1 freezer: the tasks
+    # can only die once thawed).
+    id_for_test
+    run_detached "$ID" sleep 1000
+    ctr_ task pause "$ID"
+    ctr_ task kill -s KILL "$ID"
+    wait_task_status "$ID" STOPPED
+    run ctr_ task delete "$ID"
+    [[ "$output" == *"exit code 137"* ]]
+    id_for_test
+    run_detached "$ID" sleep 1000
+    ctr_exec -d --exec-id x1 "$ID" sleep 1001
+    ctr_ task pause "$ID"
+    run timeout 20 ctr --address "$CTRD_SOCK" --namespace "$CTRD_NS" task delete --force "$ID"
+    [ "$status" -eq 0 ]
+    run ctr_ task ls -q
+    [[ "$output" != *"$ID"* ]]
+    [ -z "$(hull_ list -q)" ]
+}
+
 check_metrics() {
     id_for_test
     run_detached "$ID" sh -c 'sleep 1000 & sleep 1001 & wait'
@@ -305,6 +326,7 @@ check_memory_limit() {
 @test "hybrid: task kill and task delete" { use_daemon hybrid; check_kill_delete; }
 @test "hybrid: task kill --all" { use_daemon hybrid; check_kill_all; }
 @test "hybrid: task pause and resume" { use_daemon hybrid; check_pause_resume; }
+@test "hybrid: kill and delete --force of a paused task" { use_daemon hybrid; check_paused_kill; }
 @test "hybrid: task metrics" { use_daemon hybrid; check_metrics; }
 @test "hybrid: task ps" { use_daemon hybrid; check_ps; }
 @test "hybrid: a failing create shows hull's error" { use_daemon hybrid; check_create_fails; }
@@ -322,6 +344,7 @@ check_memory_limit() {
 @test "cgroup2: task kill and task delete" { use_daemon cgroup2; check_kill_delete; }
 @test "cgroup2: task kill --all" { use_daemon cgroup2; check_kill_all; }
 @test "cgroup2: task pause and resume" { use_daemon cgroup2; check_pause_resume; }
+@test "cgroup2: kill and delete --force of a paused task" { use_daemon cgroup2; check_paused_kill; }
 @test "cgroup2: task metrics" { use_daemon cgroup2; check_metrics; }
 @test "cgroup2: task ps" { use_daemon cgroup2; check_ps; }
 @test "cgroup2: a failing create shows hull's error" { use_daemon cgroup2; check_create_fails; }

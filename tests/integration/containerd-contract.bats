@@ -146,3 +146,21 @@ assert isinstance(d["cpu"]["throttling"], dict), d["cpu"]
 assert d["memory"]["usage"]["usage"] > 0, d["memory"]
 EOF
 }
+
+@test "SIGKILL of a paused container kills it (kill ID 9 and kill --all ID 9 thaw it, as runc does)" {
+    set_cmd 'sleep 1000'
+    shim_rt run --detach --bundle "$BUNDLE" "$ID"
+    shim_rt pause "$ID"
+    [ "$(state_field "$ID" status)" = paused ]
+    shim_rt kill "$ID" 9
+    wait_for_status "$ID" stopped
+    shim_rt delete "$ID"
+    assert_nothing_left "$ID"
+    shim_rt run --detach --bundle "$BUNDLE" "$ID"
+    rt exec --detach "$ID" sleep 999
+    shim_rt pause "$ID"
+    shim_rt kill --all "$ID" 9
+    wait_for_status "$ID" stopped
+    shim_rt delete "$ID"
+    assert_nothing_left "$ID"
+}
