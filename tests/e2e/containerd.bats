@@ -280,8 +280,9 @@ check_create_fails() {
 
 check_spec_options() {
     id_for_test
-    # ctr's own spec options, as containerd writes them into config.json.
-    run ctr_run --rm --read-only --seccomp --cwd /tmp --env E2E=yes --cap-drop CAP_CHOWN \
+    # ctr's own spec options, as containerd writes them into config.json (the missing --cwd is
+    # created, as runc does).
+    run ctr_run --rm --read-only --seccomp --cwd /work/dir --env E2E=yes --cap-drop CAP_CHOWN \
         --mount type=bind,src="$E2E_DIR",dst=/e2e,options=rbind:ro "$IMAGE" "$ID" sh -c '
             echo "cwd=$(pwd) env=$E2E"
             grep "^Seccomp:" /proc/self/status
@@ -291,7 +292,7 @@ check_spec_options() {
             chown 1 /tmp 2>/dev/null || echo no-chown
             mknod /dev/e2e-kmsg c 1 11 && { head -c1 /dev/e2e-kmsg >/dev/null 2>&1 || echo device-denied; }'
     [ "$status" -eq 0 ]
-    [[ "$output" == *"cwd=/tmp env=yes"* ]]
+    [[ "$output" == *"cwd=/work/dir env=yes"* ]]
     [[ "$output" =~ Seccomp:[[:space:]]+2 ]]
     [[ "$output" == *rootfs-ro* ]]
     [[ "$output" == *bind-ro* ]]

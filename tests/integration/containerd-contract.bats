@@ -164,3 +164,16 @@ EOF
     shim_rt delete "$ID"
     assert_nothing_left "$ID"
 }
+
+@test "a missing process.cwd is created, also under root.readonly (runc does; containerd's --cwd and Kubernetes' workingDir need it)" {
+    config 'process.cwd="/made/by/runtime"' root.readonly=true
+    set_cmd 'pwd; stat -c "%a %u" /made/by'
+    run shim_rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = /made/by/runtime ]
+    [ "${lines[1]}" = "755 0" ]
+    # A cwd that is a file is still an error that names process.cwd.
+    config 'process.cwd="/etc/passwd"'
+    run shim_rt run --bundle "$BUNDLE" "$ID-2"
+    assert_failed 'not a directory'
+}
