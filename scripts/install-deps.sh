@@ -6,6 +6,8 @@ packages="meson ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libsp
 libcap-dev libgtest-dev googletest bats busybox-static python3 iproute2 util-linux clang libclang-rt-14-dev scdoc
 containernetworking-plugins iptables qemu-system-x86 seabios kmod xz-utils"
 [ "${1:-}" = "--bench" ] && packages="$packages runc crun time"
+# The containerd end-to-end suite (tests/e2e/containerd.bats installs it itself when missing).
+[ "${1:-}" = "--e2e" ] && packages="$packages containerd"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -76,6 +76,9 @@ public:
     ContainerDir reserve(const std::string& id) const;
     // Opens and locks an existing container; error "container \"x\" does not exist".
     ContainerDir open(const std::string& id) const;
+    // Removes the directory of a create that died before saving its state (no state.json; runc
+    // does the same on delete). Returns false when there is no such directory or it has a state.
+    bool remove_abandoned(const std::string& id) const;
     // IDs of every container under the root.
     std::vector<std::string> list() const;
 

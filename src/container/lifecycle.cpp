@@ -67,10 +67,6 @@ oci::State make_state(const ContainerRecord& record, const std::string& status, 
     return state;
 }
 
-void signal_all(const ContainerRecord& record, int signal) {
-    cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).signal_all(signal);
-}
-
 void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& spec) {
     if (UniqueFd pidfd = open_container_process(record)) {
         sys::pidfd_send_signal(pidfd.get(), SIGKILL);
@@ -176,13 +172,23 @@ void kill_container(const RuntimeOptions& runtime, const std::string& id, int si
     const StateStore store(runtime.root);
     const ContainerDir dir = store.open(id);
     const ContainerRecord record = dir.load();
+    const auto cgroup = cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
+    // A frozen cgroup v1 task cannot die: after SIGKILL a paused container is thawed (as runc does),
+    // or containerd's `task delete --force` of a paused task waits forever for the exit.
+    const auto thaw_if_killed = [&] {
+        if (signal == SIGKILL && cgroup.frozen()) cgroup.set_frozen(false);
+    };
     if (all) {
-        container::signal_all(record, signal);
+        cgroup.signal_all(signal);
+        thaw_if_killed();
         return;
     }
     UniqueFd pidfd = container::open_container_process(record);
-    if (!pidfd) throw Error("kill " + id + ": container is not running");
+    // "container not running" is runc's wording; containerd's shim matches it to treat the kill
+    // of an exited container as "process already finished".
+    if (!pidfd) throw Error("cannot kill \"" + id + "\": container not running");
     if (sys::pidfd_send_signal(pidfd.get(), signal) != 0) throw_errno("kill " + id);
+    thaw_if_killed();
 }
 
 void delete_container(const RuntimeOptions& runtime, const std::string& id, bool force) {
@@ -191,9 +197,13 @@ void delete_container(const RuntimeOptions& runtime, const std::string& id, bool
     try {
         opened.emplace(store.open(id));
     } catch (const Error& e) {
-        // runc: --force on a container that is already gone (or never finished creating) is
-        // not an error; podman and containerd call it after a failed create.
-        if (force && e.code() == ENOENT) return;
+        if (e.code() != ENOENT) throw;
+        // Like runc: the leftover of a create that was killed before it saved its state is
+        // removed, and `delete --force` of a container that does not exist succeeds (containerd's
+        // shim and podman call it after a plain delete or a failed create). Debug level: podman
+        // parses the log of a failure as one JSON object.
+        if (store.remove_abandoned(id)) log::debug("delete: removed the state dir of an unfinished create of \"" + id + "\"");
+        if (force) return;
         throw;
     }
     ContainerDir& dir = *opened;

@@ -320,6 +320,12 @@ void prepare(const Context& ctx) {
     for (size_t i = 0; i < spec.mounts.size(); ++i) mount_one(spec.mounts[i], i, ctx, root.get());
     const bool dev_from_config = has_mount_at(spec, "/dev");
     create_devices(spec, root.get(), dev_from_config, ctx.user_namespace, has_mount_at(spec, "/dev/pts"));
+    // A missing working directory is created (0755), as runc does: containerd, Kubernetes'
+    // workingDir and `docker run -w` rely on it. Before root.readonly applies.
+    if (spec.process && !spec.process->cwd.empty()) {
+        UniqueFd cwd = open_in_root(root.get(), spec.process->cwd, O_PATH | O_DIRECTORY);
+        if (!cwd && errno == ENOENT) make_dirs_in_root(root.get(), spec.process->cwd, "process.cwd");
+    }
 }
 
 void enter(const Context& ctx) { pivot_into(ctx); }

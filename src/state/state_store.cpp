@@ -221,6 +221,23 @@ ContainerDir StateStore::open(const std::string& id) const {
     return ContainerDir(id, path, std::move(dir), false);
 }
 
+bool StateStore::remove_abandoned(const std::string& id) const {
+    validate_container_id(id);
+    const std::string path = root_ + "/" + id;
+    UniqueFd dir(::openat(root_fd_.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir) {
+        if (errno == ENOENT) return false;
+        throw_errno("open " + path);
+    }
+    // Under the lock a create in progress has finished (or died): a state.json means it made it.
+    lock_exclusive(dir.get(), path);
+    struct stat st {};
+    if (::fstatat(dir.get(), record_name, &st, AT_SYMLINK_NOFOLLOW) == 0) return false;
+    if (errno != ENOENT) throw_errno("stat " + path + "/" + record_name);
+    remove_tree_at(root_fd_.get(), id);
+    return true;
+}
+
 std::vector<std::string> StateStore::list() const {
     std::vector<std::string> ids;
     DIR* stream = ::fdopendir(::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
