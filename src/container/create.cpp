@@ -60,6 +60,7 @@ void validate_for_linux(oci::Spec& spec) {
     if (!spec.process) throw Error("config.json: process: required to create a container");
     if (!spec.root) throw Error("config.json: root: required to create a container");
     drop_unknown_capabilities(*spec.process);
+    check_process_limits(*spec.process);
     if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
     ns::validate_sysctl(spec);
     bool has_mount_namespace = false;

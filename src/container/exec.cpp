@@ -134,6 +134,7 @@ void validate_process(oci::Process& process) {
     if (process.args.empty()) throw Error("process.args: at least one argument is required");
     if (process.cwd.empty() || process.cwd.front() != '/') throw Error("process.cwd \"" + process.cwd + "\": must be an absolute path");
     drop_unknown_capabilities(process);
+    check_process_limits(process);
     if (process.apparmorProfile && !process.apparmorProfile->empty() &&
         ::access("/sys/kernel/security/apparmor", F_OK) == 0) {
         throw Error("process.apparmorProfile: AppArmor profiles are not supported by this hull build");

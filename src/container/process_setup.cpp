@@ -78,6 +78,16 @@ void drop_unknown_capabilities(oci::Process& process) {
     }
 }
 
+void check_process_limits(const oci::Process& process) {
+    const long max_groups = ::sysconf(_SC_NGROUPS_MAX);
+    const size_t count = process.user.additionalGids.size();
+    if (max_groups > 0 && count > static_cast<size_t>(max_groups)) {
+        throw Error("process.user.additionalGids: " + std::to_string(count) + " groups, more than setgroups accepts (" +
+                        std::to_string(max_groups) + ")",
+                    EINVAL);
+    }
+}
+
 void change_to_working_directory(const std::string& cwd) {
     if (::chdir(cwd.c_str()) != 0) throw_errno("process.cwd: chdir " + cwd);
     // getcwd fails (ENOENT) when the cwd is not below our root, e.g. reached through a host fd.

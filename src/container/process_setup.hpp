@@ -13,6 +13,10 @@ namespace hull::container {
 // says such values MUST be logged as a warning and runtimes SHOULD NOT fail for them.
 void drop_unknown_capabilities(oci::Process& process);
 
+// Limits the kernel would only enforce at execve time (after `start`), checked up front so that
+// create fails instead: the number of additionalGids (NGROUPS_MAX).
+void check_process_limits(const oci::Process& process);
+
 // chdir into process.cwd and make sure it is below the process's root (CVE-2024-21626).
 void change_to_working_directory(const std::string& cwd);
 
