@@ -19,6 +19,7 @@
 #include "hull/error.hpp"
 #include "hull/hooks.hpp"
 #include "hull/log.hpp"
+#include "hull/lsm.hpp"
 #include "hull/namespaces.hpp"
 #include "hull/process.hpp"
 #include "hull/rootfs.hpp"
@@ -142,6 +143,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     struct stat st {};
     if (::stat(rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error("root.path " + rootfs + ": not a directory");
 
+    const lsm::Labels labels = lsm::resolve(*spec.process, spec.linux ? spec.linux->mountLabel : std::nullopt);
+    UniqueFd procfs;
+    if (labels.apparmor_profile || labels.selinux_label) procfs = lsm::open_host_procfs();
     const ns::Plan namespaces = ns::plan(spec);
     UniqueFd console_socket;
     if (spec.process->terminal) {
@@ -160,6 +164,18 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ContainerDir dir = store.reserve(id);
     const cgroups::Layout layout = cgroups::detect();
     const std::string cgroup_path = cgroups::resolve_path(spec.linux->cgroupsPath, id);
+    // Recorded before anything exists outside the state dir, so that `delete` can undo a create
+    // that was killed (kill -9 leaves no destructor to run): the cgroup, and the pid once known.
+    ContainerRecord record;
+    record.id = id;
+    record.bundle = bundle;
+    record.rootfs = rootfs;
+    record.created = now_rfc3339();
+    record.cgroup_path = cgroup_path;
+    record.owner = ::geteuid();
+    record.config = oci::to_json(spec);
+    record.creating = true;
+    dir.save(record);
     cgroups::Cgroup cgroup = cgroups::Cgroup::create(layout, cgroup_path);
     if (spec.linux->resources) cgroups::apply_resources(layout, cgroup_path, *spec.linux->resources);
     dir.make_exec_fifo();
@@ -189,6 +205,8 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.preserve_fds = activation_fds + options.preserve_fds;
     ctx.no_pivot = options.no_pivot;
     ctx.no_new_keyring = options.no_new_keyring;
+    ctx.labels = labels;
+    ctx.procfs_fd = procfs.get();
 
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
@@ -200,6 +218,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         run_init(ctx);
     }
     guard.track(child, true);
+    record.pid = child;
+    record.pid_start_time = sys::process_start_time(child);
+    dir.save(record);
     sockets.container_end.reset();
     const SyncChannel sync(sockets.runtime_end.get());
 
@@ -213,6 +234,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     if (!ctx.created_by_clone && (namespaces.has(CLONE_NEWPID) || namespaces.joined(CLONE_NEWPID) != nullptr)) {
         pid = std::stoi(sync.expect(Message::InitPid, "the container process"));
         guard.track(pid, false);
+        record.pid = pid;
+        record.pid_start_time = sys::process_start_time(pid);
+        dir.save(record);
         int status = 0;
         while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
         }
@@ -229,16 +253,10 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     sync.send(Message::HooksDone);
     sync.expect(Message::Ready, "the container process");
 
-    ContainerRecord record;
-    record.id = id;
     record.pid = pid;
     record.pid_start_time = sys::process_start_time(pid);
-    record.bundle = bundle;
-    record.rootfs = rootfs;
     record.created = now_rfc3339();
-    record.cgroup_path = cgroup_path;
-    record.owner = ::geteuid();
-    record.config = oci::to_json(spec);
+    record.creating = false;
     dir.save(record);
     if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
 

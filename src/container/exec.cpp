@@ -18,6 +18,7 @@
 #include "hull/cgroups.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
+#include "hull/lsm.hpp"
 #include "hull/process.hpp"
 #include "hull/seccomp.hpp"
 #include "hull/state_store.hpp"
@@ -135,13 +136,6 @@ void validate_process(oci::Process& process) {
     if (process.cwd.empty() || process.cwd.front() != '/') throw Error("process.cwd \"" + process.cwd + "\": must be an absolute path");
     drop_unknown_capabilities(process);
     check_process_limits(process);
-    if (process.apparmorProfile && !process.apparmorProfile->empty() &&
-        ::access("/sys/kernel/security/apparmor", F_OK) == 0) {
-        throw Error("process.apparmorProfile: AppArmor profiles are not supported by this hull build");
-    }
-    if (process.selinuxLabel && !process.selinuxLabel->empty() && ::access("/sys/fs/selinux/enforce", F_OK) == 0) {
-        throw Error("process.selinuxLabel: SELinux labels are not supported by this hull build");
-    }
 }
 
 struct ExecContext {
@@ -153,6 +147,7 @@ struct ExecContext {
     int console_socket_fd = -1;
     unsigned preserve_fds = 0;
     SeccompAgent agent;
+    ExecLabels labels;
 };
 
 [[noreturn]] void exec_process(const ExecContext& ctx, const SyncChannel& sync) {
@@ -163,7 +158,8 @@ struct ExecContext {
     const std::string executable = find_executable(process);
     process::apply_rlimits(process.rlimits);
     keep_only_preserved_fds(ctx.preserve_fds);
-    finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable, -1, ctx.agent);
+    finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable, -1, ctx.agent,
+                    ctx.labels);
 }
 
 // The child of clone3: joins the namespaces, forks into the pid namespace when needed, and execs.
@@ -244,6 +240,10 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     }
     oci::Process process = build_process(spec, options);
     validate_process(process);
+    // The process's own labels; the mount label belongs to the container and is not needed.
+    const lsm::Labels labels = lsm::resolve(process, std::nullopt);
+    UniqueFd procfs;
+    if (labels.any()) procfs = lsm::open_host_procfs();
     if (process.terminal && options.console_socket.empty()) {
         throw Error("exec --tty: --console-socket is required");
     }
@@ -270,6 +270,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ctx.sync_fd = child_end.get();
     ctx.console_socket_fd = console_socket.get();
     ctx.preserve_fds = options.preserve_fds;
+    ctx.labels = {labels, procfs.get()};
     UniqueFd seccomp_agent;
     if (spec.linux && spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
         seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);

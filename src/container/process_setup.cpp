@@ -130,7 +130,9 @@ void keep_only_preserved_fds(unsigned preserved) {
 }
 
 void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
-                     const std::string& executable, int ready_fd, const SeccompAgent& agent) {
+                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels) {
+    // First: the write needs /proc before seccomp may forbid it and while we are still root.
+    if (labels.labels.apparmor_profile || labels.labels.selinux_label) lsm::apply_exec_labels(labels.procfs, labels.labels);
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
     UniqueFd listener;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hull/lsm.hpp"
 #include "oci/config.hpp"
 
 namespace hull::container {
@@ -36,8 +37,15 @@ struct SeccompAgent {
     std::string process_state_json;
 };
 
+// AppArmor / SELinux exec labels and the host procfs handle they are written through.
+struct ExecLabels {
+    lsm::Labels labels;
+    int procfs = -1;
+};
+
 // `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.
 [[noreturn]] void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
-                                  const std::string& executable, int ready_fd = -1, const SeccompAgent& agent = {});
+                                  const std::string& executable, int ready_fd = -1, const SeccompAgent& agent = {},
+                                  const ExecLabels& labels = {});
 
 }  // namespace hull::container
