@@ -90,8 +90,8 @@ Labels resolve(const std::optional<std::string>& apparmor_profile, const std::op
             throw Error("linux.mountLabel \"" + *mount_label + "\": SELinux is disabled or not supported on this host",
                         EINVAL);
         }
-        if (mount_label->find_first_of("\",\n") != std::string::npos) {
-            throw Error("linux.mountLabel \"" + *mount_label + "\": must not contain '\"', ',' or a newline", EINVAL);
+        if (mount_label->find_first_of("\"\n") != std::string::npos) {
+            throw Error("linux.mountLabel \"" + *mount_label + "\": must not contain '\"' or a newline", EINVAL);
         }
         labels.mount_label = mount_label;
     }
