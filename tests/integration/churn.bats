@@ -3,6 +3,16 @@
 # the middle of create. Afterwards nothing may be left: state dirs, mounts, cgroups, processes.
 load helpers
 
+# Other suites' teardowns rmdir every empty cgroup under rt-bats, which races with 20 creates at
+# once: these tests use a cgroup parent of their own.
+eval "shared_$(declare -f setup)"
+setup() {
+    shared_setup
+    CGROUP_PARENT=rt-churn-$$
+    CGROUP_PATH=/$CGROUP_PARENT/$ID
+    config "linux.cgroupsPath=\"$CGROUP_PATH\""
+}
+
 # The host's mount points, without those other suites running at the same time make (their
 # temp dirs, network namespaces): a leaked hull mount is under our temp dir or somewhere new.
 mount_points() {
