@@ -13,11 +13,10 @@ setup() {
     config "linux.cgroupsPath=\"$CGROUP_PATH\""
 }
 
-# The host's mount points, without those other suites running at the same time make (their
-# temp dirs, network namespaces): a leaked hull mount is under our temp dir or somewhere new.
+# The host's mounts that involve this test's dir (its bundles and rootfs): where a mount leaked
+# by hull would show. Other suites running at the same time change the rest of the table.
 mount_points() {
-    awk -v ours="$TEST_DIR" '{ p = $5 } p !~ ("^/tmp/rt-bats\\.") || index(p, ours) == 1 { print p }' /proc/self/mountinfo |
-        grep -v '^/run/netns/' | sort
+    grep -F "$TEST_DIR" /proc/self/mountinfo | awk '{ print $4, $5 }' | sort
 }
 
 # container_bundle NAME: a bundle dir with its own config.json (cgroup /rt-bats/$ID-NAME) that
@@ -170,7 +169,8 @@ EOF
     set_cmd 'exec sleep 100'
     local before init
     before=$(mount_points)
-    rt create --bundle "$BUNDLE" "$ID" 3>&- &
+    # hull itself, not a subshell running the rt function: $! must be hull's pid.
+    "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$ID" 3>&- &
     hull_pid=$!
     CLEANUP_PIDS+=("$hull_pid")
     wait_for_file "$TEST_DIR/hook.pid"
@@ -201,7 +201,8 @@ exec sleep 30
 EOF
     chmod +x "$TEST_DIR/slow-hook"
     config "hooks.prestart=[{\"path\":\"$TEST_DIR/slow-hook\"}]"
-    rt create --bundle "$BUNDLE" "$ID" 3>&- &
+    # hull itself, not a subshell running the rt function: $! must be hull's pid.
+    "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$ID" 3>&- &
     hull_pid=$!
     CLEANUP_PIDS+=("$hull_pid")
     wait_for_file "$TEST_DIR/hook.pid"
