@@ -22,6 +22,7 @@ struct Context {
     std::string cgroup_path;      // the container's cgroup path, for cgroup mounts without cgroupns
     bool no_pivot = false;        // --no-pivot: MS_MOVE + chroot instead of pivot_root
     std::string console_path;     // pty slave path to bind on /dev/console when terminal is true
+    std::optional<std::string> mount_label;  // linux.mountLabel when SELinux is enabled (hull/lsm.hpp)
 };
 
 // Copy-on-write rootfs, opt-in per container: the bundle's rootfs is the read-only lower layer

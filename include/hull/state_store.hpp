@@ -32,6 +32,9 @@ struct ContainerRecord {
     std::string cgroup_created_top;  // the shallowest parent of cgroup_path hull created ("" none)
     uid_t owner = 0;
     oci::Json config;  // the config.json as validated at create time
+    // Written while `create` runs (it holds the lock throughout): a record still marked creating
+    // that another verb can lock belongs to a create that died; delete cleans it up.
+    bool creating = false;
 };
 
 class ContainerDir {

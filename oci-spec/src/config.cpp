@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -572,6 +573,9 @@ Spec parse_config_text(const std::string& text, const std::string& origin) {
 }
 
 Spec load_config_file(const std::string& path) {
+    // A directory opens but cannot be read: say so rather than "invalid JSON".
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored)) throw SpecError(path, "(file)", std::strerror(EISDIR));
     std::ifstream file(path);
     if (!file) throw SpecError(path, "(file)", std::strerror(errno));
     std::stringstream text;

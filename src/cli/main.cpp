@@ -13,6 +13,32 @@ std::string version_text() {
     return std::string("hull version ") + HULL_VERSION + "\ncommit: " + HULL_COMMIT + "\nspec: " + HULL_SPEC_VERSION;
 }
 
+// The first argument that is neither a global option nor its value: the verb the user meant.
+std::string first_operand(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg.empty() || arg[0] != '-') return arg;
+        const bool takes_value = arg == "--root" || arg == "--log" || arg == "--log-format" || arg == "--rootless";
+        if (takes_value) ++i;
+    }
+    return {};
+}
+
+std::string usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+    std::string message = e.what();
+    if (app.get_subcommands().empty()) {
+        const std::string verb = first_operand(argc, argv);
+        bool known = false;
+        for (const auto* command : app.get_subcommands({})) known = known || command->check_name(verb);
+        if (!verb.empty() && !known) {
+            message = "unknown command \"" + verb + "\"";
+        } else if (verb.empty() && e.get_name() == "RequiredError") {
+            message = "a command is required";
+        }
+    }
+    return message + " (see hull --help)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,8 +77,11 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        // --help and --version exit 0; usage errors exit 1 as runc's do (callers only test != 0).
-        return app.exit(e) == 0 ? 0 : 1;
+        // --help and --version print as CLI11 does; a usage error is one line and exit 1, like
+        // every other error (callers keep the last line).
+        if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+        std::cerr << "hull: " << usage_error(app, e, argc, argv) << "\n";
+        return 1;
     }
     try {
         if (globals.preserve_fds) hull::check_preserved_fds(*globals.preserve_fds);

@@ -19,6 +19,7 @@
 #include "hull/error.hpp"
 #include "hull/hooks.hpp"
 #include "hull/log.hpp"
+#include "hull/lsm.hpp"
 #include "hull/namespaces.hpp"
 #include "hull/process.hpp"
 #include "hull/rootfs.hpp"
@@ -65,6 +66,7 @@ void validate_for_linux(oci::Spec& spec) {
         for (const auto& entry : spec.linux->namespaces) has_user_namespace |= entry.type == "user";
     }
     drop_unknown_capabilities(*spec.process, has_user_namespace);
+    check_process_limits(*spec.process);
     if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
     ns::validate_sysctl(spec);
     bool has_mount_namespace = false;
@@ -166,6 +168,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     struct stat st {};
     if (::stat(rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error("root.path " + rootfs + ": not a directory");
 
+    const lsm::Labels labels = lsm::resolve(*spec.process, spec.linux ? spec.linux->mountLabel : std::nullopt);
+    UniqueFd procfs;
+    if (labels.apparmor_profile || labels.selinux_label) procfs = lsm::open_host_procfs();
     const ns::Plan namespaces = ns::plan(spec);
     UniqueFd console_socket;
     UniqueFd relay_socket;  // our end, when the master comes to hull itself
@@ -193,6 +198,18 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     const cgroups::Layout layout = cgroups::detect();
     const std::string cgroup_path = scope ? scope->cgroup_path() : cgroups::resolve_path(spec.linux->cgroupsPath, id);
     const oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
+    // Recorded before anything exists outside the state dir, so that `delete` can undo a create
+    // that was killed (kill -9 leaves no destructor to run): the cgroup, and the pid once known.
+    ContainerRecord record;
+    record.id = id;
+    record.bundle = bundle;
+    record.rootfs = rootfs;
+    record.created = now_rfc3339();
+    record.cgroup_path = cgroup_path;
+    record.owner = ::geteuid();
+    record.config = oci::to_json(spec);
+    record.creating = true;
+    dir.save(record);
     // With systemd the scope (and so the cgroup) is made for the child once it exists.
     std::optional<cgroups::Cgroup> cgroup;
     if (!scope) {
@@ -226,6 +243,8 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.preserve_fds = activation_fds + options.preserve_fds;
     ctx.no_pivot = options.no_pivot;
     ctx.no_new_keyring = options.no_new_keyring;
+    ctx.labels = labels;
+    ctx.procfs_fd = procfs.get();
 
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
@@ -237,6 +256,10 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         run_init(ctx);
     }
     guard.track(child, true);
+    record.pid = child;
+    record.pid_start_time = sys::process_start_time(child);
+    if (cgroup) record.cgroup_created_top = cgroup->created_top();
+    dir.save(record);
     sockets.container_end.reset();
     const SyncChannel sync(sockets.runtime_end.get());
 
@@ -261,6 +284,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         // The intermediate process may have forked the init before add_process(child) moved it
         // into the v1 hierarchies; the init waits for Go, so placing it now is in time.
         cgroup->add_process(pid, false);
+        record.pid = pid;
+        record.pid_start_time = sys::process_start_time(pid);
+        dir.save(record);
         int status = 0;
         while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
         }
@@ -278,17 +304,11 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         sync.send(Message::HooksDone);
         sync.expect(Message::Ready, "the container process");
 
-        ContainerRecord record;
-        record.id = id;
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);
-        record.bundle = bundle;
-        record.rootfs = rootfs;
         record.created = now_rfc3339();
-        record.cgroup_path = cgroup_path;
         record.cgroup_created_top = cgroup->created_top();
-        record.owner = ::geteuid();
-        record.config = oci::to_json(spec);
+        record.creating = false;
         dir.save(record);
         if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
         // The container sent the master before Ready (with our copy of its end closed, a

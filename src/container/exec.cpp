@@ -18,6 +18,7 @@
 #include "hull/cgroups.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
+#include "hull/lsm.hpp"
 #include "hull/process.hpp"
 #include "hull/seccomp.hpp"
 #include "hull/state_store.hpp"
@@ -134,13 +135,7 @@ void validate_process(oci::Process& process, bool in_user_namespace) {
     if (process.args.empty()) throw Error("process.args: at least one argument is required");
     if (process.cwd.empty() || process.cwd.front() != '/') throw Error("process.cwd \"" + process.cwd + "\": must be an absolute path");
     drop_unknown_capabilities(process, in_user_namespace);
-    if (process.apparmorProfile && !process.apparmorProfile->empty() &&
-        ::access("/sys/kernel/security/apparmor", F_OK) == 0) {
-        throw Error("process.apparmorProfile: AppArmor profiles are not supported by this hull build");
-    }
-    if (process.selinuxLabel && !process.selinuxLabel->empty() && ::access("/sys/fs/selinux/enforce", F_OK) == 0) {
-        throw Error("process.selinuxLabel: SELinux labels are not supported by this hull build");
-    }
+    check_process_limits(process);
 }
 
 struct ExecContext {
@@ -152,6 +147,7 @@ struct ExecContext {
     int console_socket_fd = -1;
     unsigned preserve_fds = 0;
     SeccompAgent agent;
+    ExecLabels labels;
 };
 
 [[noreturn]] void exec_process(const ExecContext& ctx, const SyncChannel& sync) {
@@ -162,7 +158,8 @@ struct ExecContext {
     const std::string executable = find_executable(process);
     process::apply_rlimits(process.rlimits);
     keep_only_preserved_fds(ctx.preserve_fds);
-    finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable, -1, ctx.agent);
+    finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable, -1, ctx.agent,
+                    ctx.labels);
 }
 
 // The child of clone3: joins the namespaces, forks into the pid namespace when needed, and execs.
@@ -247,6 +244,10 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         for (const auto& entry : spec.linux->namespaces) in_user_namespace |= entry.type == "user";
     }
     validate_process(process, in_user_namespace);
+    // The process's own labels; the mount label belongs to the container and is not needed.
+    const lsm::Labels labels = lsm::resolve(process, std::nullopt);
+    UniqueFd procfs;
+    if (labels.any()) procfs = lsm::open_host_procfs();
     UniqueFd console_socket;
     UniqueFd relay_socket;  // our end, when the master comes to hull itself (foreground, no socket)
     if (process.terminal) {
@@ -282,6 +283,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ctx.sync_fd = child_end.get();
     ctx.console_socket_fd = console_socket.get();
     ctx.preserve_fds = options.preserve_fds;
+    ctx.labels = {labels, procfs.get()};
     UniqueFd seccomp_agent;
     if (spec.linux && spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
         seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);

@@ -34,6 +34,9 @@ oci::Features runtime_features() {
     linux.cgroup.v2 = true;
     linux.cgroup.systemd = true;  // transient scopes over D-Bus where systemd runs (not the user instance)
     linux.seccomp.enabled = true;
+    // Support is built in (hull/lsm.hpp); whether the host has the LSM is another matter.
+    linux.apparmor = true;
+    linux.selinux = true;
     linux.seccomp.actions = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO",        "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",
                              "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
     linux.seccomp.operators = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",       "SCMP_CMP_LE",

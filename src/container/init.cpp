@@ -39,6 +39,15 @@ void join_session_keyring(const std::string& id) {
     }
 }
 
+// While the runtime writes our id maps it needs /proc/<pid>/uid_map of a dumpable process.
+class TemporarilyDumpable {
+public:
+    TemporarilyDumpable() { ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); }
+    ~TemporarilyDumpable() { ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
+    TemporarilyDumpable(const TemporarilyDumpable&) = delete;
+    TemporarilyDumpable& operator=(const TemporarilyDumpable&) = delete;
+};
+
 // Becomes root of a new user namespace (uid/gid 0 are mapped by now).
 void become_namespace_root() {
     if (::setresgid(0, 0, 0) != 0) throw_errno("setresgid 0 in the user namespace");
@@ -62,6 +71,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         const uint64_t unshare_flags = plan.create_flags & ~static_cast<uint64_t>(CLONE_NEWPID | CLONE_NEWTIME | CLONE_NEWCGROUP);
         if ((unshare_flags & CLONE_NEWUSER) != 0) {
             if (::unshare(CLONE_NEWUSER) != 0) throw_errno("unshare user namespace");
+            const TemporarilyDumpable dumpable;
             sync.send(Message::UserNamespaceReady);
             sync.expect(Message::MappingsWritten, "id mappings");
         }
@@ -79,6 +89,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
             }
         }
     } else if (plan.has(CLONE_NEWUSER)) {
+        const TemporarilyDumpable dumpable;
         sync.send(Message::UserNamespaceReady);
         sync.expect(Message::MappingsWritten, "id mappings");
     }
@@ -93,16 +104,29 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     const oci::Linux& linux = spec.linux ? *spec.linux : empty_linux;
 
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // /proc/self is still ours to write here (owner checks), so before the next step.
+    if (process.oomScoreAdj) process::apply_oom_score_adj(*process.oomScoreAdj);
+    // CVE-2019-5736 / CVE-2016-9962: until execve this process is the hull binary, holding host
+    // fds, cwd and root. Non-dumpable, no process of the container (or of one sharing its pid
+    // namespace) can open its /proc/<pid>/exe, fd/, cwd or root, nor ptrace it.
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl PR_SET_DUMPABLE");
     enter_namespaces(ctx, sync);
     const int pid = std::stoi(sync.expect(Message::Go, "cgroup placement"));
 
     const ns::Plan& plan = *ctx.namespaces;
     if (plan.has(CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) != 0) throw_errno("unshare cgroup namespace");
-    if (plan.has(CLONE_NEWTIME)) ns::enter_new_time_namespace(linux.timeOffsets);
+    if (plan.has(CLONE_NEWTIME)) {
+        // /proc/self/timens_offsets of a non-dumpable process belongs to the host's root.
+        std::optional<TemporarilyDumpable> dumpable;
+        if (plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr) dumpable.emplace();
+        ns::enter_new_time_namespace(linux.timeOffsets);
+    }
     if (spec.hostname) ns::set_hostname(*spec.hostname);
     if (spec.domainname) ns::set_domainname(*spec.domainname);
-    if (!ctx.no_new_keyring) join_session_keyring(ctx.id);
-    if (process.oomScoreAdj) process::apply_oom_score_adj(*process.oomScoreAdj);
+    if (!ctx.no_new_keyring) {
+        lsm::apply_key_label(ctx.procfs_fd, ctx.labels);
+        join_session_keyring(ctx.id);
+    }
 
     rootfs::Context rootfs_ctx;
     rootfs_ctx.spec = &spec;
@@ -117,6 +141,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     rootfs_ctx.cgroup_layout = ctx.cgroup_layout;
     rootfs_ctx.cgroup_path = ctx.cgroup_path;
     rootfs_ctx.no_pivot = ctx.no_pivot;
+    rootfs_ctx.mount_label = ctx.labels.mount_label;
     rootfs::prepare(rootfs_ctx);
 
     sync.send(Message::RunCreateRuntimeHooks);
@@ -154,7 +179,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
                                              {"state", oci::Json::parse(hook_state_json(ctx, pid, "created"))}}
                                        .dump();
     }
-    finish_and_exec(process, linux.seccomp, executable, start_fifo.get(), agent);
+    finish_and_exec(process, linux.seccomp, executable, start_fifo.get(), agent, {ctx.labels, ctx.procfs_fd});
 }
 
 }  // namespace

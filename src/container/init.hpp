@@ -4,6 +4,7 @@
 #include <string>
 
 #include "hull/cgroups.hpp"
+#include "hull/lsm.hpp"
 #include "hull/namespaces.hpp"
 #include "hull/rootfs.hpp"
 #include "oci/config.hpp"
@@ -27,7 +28,9 @@ struct InitContext {
     unsigned preserve_fds = 0;   // fds 3 .. 3+preserve_fds-1 stay open
     bool no_pivot = false;
     bool no_new_keyring = false;
-    std::optional<rootfs::OverlayDirs> overlay;  // copy-on-write rootfs over `rootfs`
+    std::optional<rootfs::OverlayDirs> overlay;
+    lsm::Labels labels;        // AppArmor / SELinux labels, already checked against the host
+    int procfs_fd = -1;        // host procfs handle for the labels (-1 without exec labels)  // copy-on-write rootfs over `rootfs`
 };
 
 // Runs in the child of clone3; never returns.

@@ -97,6 +97,8 @@ oci::State state_for_hooks(const std::string& id, const std::string& bundle, con
 }
 
 std::string current_status(const ContainerDir& dir, const ContainerRecord& record) {
+    // We hold the lock create keeps until it is done: this create died half way.
+    if (record.creating) return "creating";
     if (!process_matches(record)) return "stopped";
     if (dir.has_exec_fifo()) return "created";
     if (cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).frozen()) return "paused";
@@ -217,6 +219,8 @@ void delete_container(const RuntimeOptions& runtime, const std::string& id, bool
         return;
     }
     const std::string status = current_status(dir, record);
+    // An interrupted create (status creating) is removed with or without --force: nothing will
+    // ever finish it; its process, if it still runs, is killed with the cgroup.
     if ((status == "running" || status == "paused") && !force) {
         throw Error("cannot delete container \"" + id + "\": it is " + status + " (stop it first or use --force)");
     }

@@ -22,7 +22,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
 oci::State state_for_hooks(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
                            pid_t pid, const char* status);
 
-// created / running / paused / stopped, from the process (start time guards against pid reuse),
+// creating (an interrupted create) / created / running / paused / stopped, from the process (start time guards against pid reuse),
 // the exec fifo and the cgroup freezer.
 std::string current_status(const ContainerDir& dir, const ContainerRecord& record);
 

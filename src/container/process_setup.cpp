@@ -55,6 +55,35 @@ void reset_signals() {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+// CVE-2019-5736: the container must not get the runtime's binary as its program, directly
+// (/proc/self/exe is hull until execve) or as the interpreter of a script ("#!/proc/self/exe"),
+// else code from the image runs in a process whose /proc/self/exe is the host's hull file and can
+// reopen it for writing once hull has exited. Follows #! lines as deep as the kernel does.
+void refuse_runtime_binary(const std::string& executable) {
+    struct stat self {};
+    if (::stat("/proc/self/exe", &self) != 0) return;
+    std::string path = executable;
+    for (int depth = 0; depth < 5; ++depth) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) return;
+        if (st.st_dev == self.st_dev && st.st_ino == self.st_ino) {
+            throw Error("exec: \"" + executable + "\"" + (path == executable ? "" : " (interpreter " + path + ")") +
+                            " is the hull binary: refusing to run the runtime inside the container (CVE-2019-5736)",
+                        EPERM);
+        }
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+        if (!fd) return;
+        char head[256];
+        const ssize_t n = ::read(fd.get(), head, sizeof head);
+        if (n < 3 || head[0] != '#' || head[1] != '!') return;
+        const std::string line(head + 2, head + n);
+        const size_t start = line.find_first_not_of(" \t");
+        if (start == std::string::npos) return;
+        const size_t end = line.find_first_of(" \t\n", start);
+        path = line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    }
+}
+
 }  // namespace
 
 void drop_unknown_capabilities(oci::Process& process, bool in_user_namespace) {
@@ -86,6 +115,16 @@ void drop_unknown_capabilities(oci::Process& process, bool in_user_namespace) {
             }
         }
         **set = std::move(grantable);
+    }
+}
+
+void check_process_limits(const oci::Process& process) {
+    const long max_groups = ::sysconf(_SC_NGROUPS_MAX);
+    const size_t count = process.user.additionalGids.size();
+    if (max_groups > 0 && count > static_cast<size_t>(max_groups)) {
+        throw Error("process.user.additionalGids: " + std::to_string(count) + " groups, more than setgroups accepts (" +
+                        std::to_string(max_groups) + ")",
+                    EINVAL);
     }
 }
 
@@ -131,7 +170,10 @@ void keep_only_preserved_fds(unsigned preserved) {
 }
 
 void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
-                     const std::string& executable, int ready_fd, const SeccompAgent& agent) {
+                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels) {
+    // First: the write needs /proc before seccomp may forbid it and while we are still root.
+    if (labels.labels.apparmor_profile || labels.labels.selinux_label) lsm::apply_exec_labels(labels.procfs, labels.labels);
+    refuse_runtime_binary(executable);
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
     UniqueFd listener;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hull/lsm.hpp"
 #include "oci/config.hpp"
 
 namespace hull::container {
@@ -13,6 +14,10 @@ namespace hull::container {
 // runtime's own bounding set lacks, are dropped with a warning naming them: config.md says such
 // values MUST be logged as a warning and runtimes SHOULD NOT fail for them.
 void drop_unknown_capabilities(oci::Process& process, bool in_user_namespace);
+
+// Limits the kernel would only enforce at execve time (after `start`), checked up front so that
+// create fails instead: the number of additionalGids (NGROUPS_MAX).
+void check_process_limits(const oci::Process& process);
 
 // chdir into process.cwd and make sure it is below the process's root (CVE-2024-21626).
 void change_to_working_directory(const std::string& cwd);
@@ -33,8 +38,15 @@ struct SeccompAgent {
     std::string process_state_json;
 };
 
+// AppArmor / SELinux exec labels and the host procfs handle they are written through.
+struct ExecLabels {
+    lsm::Labels labels;
+    int procfs = -1;
+};
+
 // `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.
 [[noreturn]] void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
-                                  const std::string& executable, int ready_fd = -1, const SeccompAgent& agent = {});
+                                  const std::string& executable, int ready_fd = -1, const SeccompAgent& agent = {},
+                                  const ExecLabels& labels = {});
 
 }  // namespace hull::container

@@ -11,6 +11,7 @@
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
 #include "hull/log.hpp"
+#include "hull/process.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::hooks {
@@ -42,6 +43,8 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     ::dup2(stdin_fd, STDIN_FILENO);
     ::dup2(output_fd, STDOUT_FILENO);
     ::dup2(output_fd, STDERR_FILENO);
+    // A hook gets stdio only, not the fds hull's caller passed on (runc's exec.Cmd does the same).
+    process::close_fds_from(3);
     sigset_t all;
     sigemptyset(&all);
     ::sigprocmask(SIG_SETMASK, &all, nullptr);

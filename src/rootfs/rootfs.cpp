@@ -16,6 +16,7 @@
 #include "devices.hpp"
 #include "fd_path.hpp"
 #include "hull/error.hpp"
+#include "hull/lsm.hpp"
 #include "mount_options.hpp"
 
 namespace hull::rootfs {
@@ -131,7 +132,7 @@ void cgroup_mount(const oci::Mount& m, const MountOptions& options, const Contex
     }
     MountOptions tmpfs = options;
     tmpfs.flags &= ~static_cast<unsigned long>(MS_RDONLY);
-    tmpfs.data = "mode=755";
+    tmpfs.data = lsm::with_mount_label("mode=755", ctx.mount_label);
     filesystem_mount("tmpfs", "tmpfs", m.destination, tmpfs, root_fd, what);
     for (const auto& h : layout.v1) {
         const std::string name = hierarchy_name(h);
@@ -200,12 +201,14 @@ void mount_one(const oci::Mount& m, size_t index, const Context& ctx, int root_f
         cgroup_mount(m, options, ctx, root_fd, what);
         return;
     }
+    MountOptions labelled = options;
+    if (lsm::takes_mount_label(type)) labelled.data = lsm::with_mount_label(options.data, ctx.mount_label);
     if (options.copy_up) {
-        copy_up_mount(m, options, root_fd, what);
+        copy_up_mount(m, labelled, root_fd, what);
         return;
     }
     try {
-        filesystem_mount(type, m.source.value_or(type), m.destination, options, root_fd, what);
+        filesystem_mount(type, m.source.value_or(type), m.destination, labelled, root_fd, what);
     } catch (const Error& e) {
         // sysfs needs a network namespace owned by our user namespace; without one, bind the host's.
         if (type != "sysfs" || e.code() != EPERM || !ctx.user_namespace) throw;
@@ -241,7 +244,7 @@ UniqueFd open_verified_dev_null(int root_fd) {
     return null;
 }
 
-void mask_paths(const std::vector<std::string>& paths, int root_fd) {
+void mask_paths(const std::vector<std::string>& paths, int root_fd, const std::optional<std::string>& mount_label) {
     if (paths.empty()) return;
     UniqueFd dev_null;
     for (const auto& path : paths) {
@@ -255,6 +258,9 @@ void mask_paths(const std::vector<std::string>& paths, int root_fd) {
         if (S_ISDIR(st.st_mode)) {
             UniqueFd fs(static_cast<int>(::syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));
             if (!fs) throw_errno("maskedPaths: fsopen tmpfs for " + path);
+            if (mount_label && ::syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "context", mount_label->c_str(), 0) != 0) {
+                throw_errno("maskedPaths: linux.mountLabel on the tmpfs for " + path);
+            }
             if (::syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
                 throw_errno("maskedPaths: create tmpfs for " + path);
             }
@@ -335,7 +341,7 @@ void finalize(const Context& ctx) {
     const UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open new root");
     if (spec.linux) {
-        mask_paths(spec.linux->maskedPaths, root.get());
+        mask_paths(spec.linux->maskedPaths, root.get(), ctx.mount_label);
         make_paths_readonly(spec.linux->readonlyPaths, root.get());
     }
     if (spec.root && spec.root->readonly && mount_setattr(root.get(), 0, MOUNT_ATTR_RDONLY, 0) != 0) {

@@ -121,6 +121,7 @@ ContainerRecord ContainerDir::load() const {
         record.cgroup_created_top = doc.value("cgroup_created_top", std::string());
         record.owner = doc.at("owner").get<uid_t>();
         record.config = doc.at("config");
+        record.creating = doc.value("creating", false);
     } catch (const oci::Json::exception& e) {
         throw Error(path_ + "/" + record_name + ": corrupt state: " + e.what());
     }
@@ -128,7 +129,7 @@ ContainerRecord ContainerDir::load() const {
 }
 
 void ContainerDir::save(const ContainerRecord& record) const {
-    const oci::Json doc = {
+    oci::Json doc = {
         {"id", record.id},           {"pid", record.pid},
         {"pid_start_time", record.pid_start_time},
         {"bundle", record.bundle},   {"rootfs", record.rootfs},
@@ -136,6 +137,7 @@ void ContainerDir::save(const ContainerRecord& record) const {
         {"cgroup_created_top", record.cgroup_created_top},
         {"owner", record.owner},     {"config", record.config},
     };
+    if (record.creating) doc["creating"] = true;
     const std::string text = doc.dump();
     UniqueFd fd(::openat(dir_.get(), record_temp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd) throw_errno("create " + path_ + "/" + record_temp_name);

@@ -35,7 +35,8 @@ TEST(FeaturesTest, RuntimeFeaturesRoundTripAndAreTrue) {
     const auto json = oci::to_json(features);
     EXPECT_EQ(json["ociVersionMax"], "1.3.0");
     EXPECT_TRUE(json["linux"]["seccomp"]["enabled"].get<bool>());
-    EXPECT_FALSE(json["linux"]["apparmor"]["enabled"].get<bool>());
+    EXPECT_TRUE(json["linux"]["apparmor"]["enabled"].get<bool>());
+    EXPECT_TRUE(json["linux"]["selinux"]["enabled"].get<bool>());
     EXPECT_EQ(json["linux"]["mountExtensions"]["idmap"]["enabled"], false);
     const auto back = oci::parse_features(json);
     EXPECT_EQ(oci::to_json(back), json);
