@@ -2,6 +2,8 @@
 # containerd 1.6 with its runc v2 shim pointed at hull (`ctr run --runc-binary`), on a private
 # daemon; every check runs twice: on the host's hybrid cgroups and in a pure cgroup2 view.
 #   bats tests/e2e/containerd.bats        (as root; HULL_BIN names the hull, see the helpers)
+# e2e-packages: containerd
+# e2e-views: host
 load containerd-helpers
 
 setup_file() {
