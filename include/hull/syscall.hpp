@@ -29,6 +29,13 @@ uint64_t process_start_time(pid_t pid);
 // Process state letter from /proc/PID/stat ('R', 'S', 'Z', ...); 0 when gone.
 char process_state(pid_t pid);
 
+// A pipe with both ends close-on-exec.
+struct Pipe {
+    UniqueFd read;
+    UniqueFd write;
+};
+Pipe make_pipe();
+
 // Runs argv[0] (looked up in PATH, no shell) and returns its standard output; throws naming the
 // command when it can't run or exits non-zero.
 std::string run_and_capture(const std::vector<std::string>& argv);

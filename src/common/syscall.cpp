@@ -105,11 +105,16 @@ uint64_t process_start_time(pid_t pid) {
     return std::strtoull(fields.c_str() + pos, nullptr, 10);
 }
 
+Pipe make_pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
+    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 std::string run_and_capture(const std::vector<std::string>& argv) {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("run " + argv.at(0) + ": pipe");
-    UniqueFd read_end(pipe_fds[0]);
-    UniqueFd write_end(pipe_fds[1]);
+    Pipe pipe = make_pipe();
+    UniqueFd& read_end = pipe.read;
+    UniqueFd& write_end = pipe.write;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);

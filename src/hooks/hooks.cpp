@@ -20,16 +20,8 @@ namespace {
 
 constexpr size_t max_captured_output = 4096;
 
-struct Pipe {
-    UniqueFd read;
-    UniqueFd write;
-};
-
-Pipe make_pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
-    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
+using sys::make_pipe;
+using sys::Pipe;
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     std::vector<char*> result;

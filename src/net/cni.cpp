@@ -45,16 +45,8 @@ void check_plugin(const Json& plugin, const std::string& where) {
     if (capabilities != plugin.end() && !capabilities->is_object()) throw Error(where + ".capabilities: must be an object");
 }
 
-struct Pipe {
-    UniqueFd read;
-    UniqueFd write;
-};
-
-Pipe make_pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
-    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
+using sys::make_pipe;
+using sys::Pipe;
 
 std::vector<std::string> plugin_environment(const std::string& command, const Invocation& invocation) {
     std::vector<std::string> env;
