@@ -139,6 +139,7 @@ SCRIPT
     [ "${#lines[@]}" -eq 3 ]
     [[ "$output" == *"sleep 100"* ]]
     [[ "$output" != *"bats"* ]]
+}
 
 @test "hybrid host: the v1 devices controller denies a listed but not allowed device; defaults work under deny-all" {
     is_hybrid || skip "the host is not a hybrid cgroup host"
