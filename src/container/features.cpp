@@ -33,6 +33,7 @@ oci::Features runtime_features() {
     linux.cgroup.v1 = true;
     linux.cgroup.v2 = true;
     linux.cgroup.systemd = true;  // transient scopes over D-Bus where systemd runs (not the user instance)
+    linux.cgroup.rdma = true;     // rdma.max, on cgroup v2
     linux.seccomp.enabled = true;
     // Support is built in (hull/lsm.hpp); whether the host has the LSM is another matter.
     linux.apparmor = true;
