@@ -328,10 +328,6 @@ bool has_new_namespace(const Linux& linux, const std::string& type) {
     return std::any_of(linux.namespaces.begin(), linux.namespaces.end(),
                        [&](const LinuxNamespace& ns) { return ns.type == type && (!ns.path || ns.path->empty()); });
 }
-bool has_namespace(const Linux& linux, const std::string& type) {
-    return std::any_of(linux.namespaces.begin(), linux.namespaces.end(),
-                       [&](const LinuxNamespace& ns) { return ns.type == type; });
-}
 
 void check_absolute_list(const Node& n, const char* key) {
     if (auto list = n.member(key)) {
@@ -735,6 +731,15 @@ Json to_json(const Spec& s) {
     put(j, "annotations", s.annotations);
     if (s.linux) j["linux"] = linux_json(*s.linux);
     return j;
+}
+
+bool has_namespace(const Spec& spec, const std::string& type) {
+    return spec.linux && has_namespace(*spec.linux, type);
+}
+
+bool has_namespace(const Linux& linux, const std::string& type) {
+    return std::any_of(linux.namespaces.begin(), linux.namespaces.end(),
+                       [&](const LinuxNamespace& ns) { return ns.type == type; });
 }
 
 }  // namespace oci

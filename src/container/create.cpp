@@ -61,19 +61,11 @@ std::string now_rfc3339() {
 void validate_for_linux(oci::Spec& spec) {
     if (!spec.process) throw Error("config.json: process: required to create a container");
     if (!spec.root) throw Error("config.json: root: required to create a container");
-    bool has_user_namespace = false;
-    if (spec.linux) {
-        for (const auto& entry : spec.linux->namespaces) has_user_namespace |= entry.type == "user";
-    }
-    drop_unknown_capabilities(*spec.process, has_user_namespace);
+    drop_unknown_capabilities(*spec.process, oci::has_namespace(spec, "user"));
     check_process_limits(*spec.process);
     if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
     ns::validate_sysctl(spec);
-    bool has_mount_namespace = false;
-    if (spec.linux) {
-        for (const auto& entry : spec.linux->namespaces) has_mount_namespace |= entry.type == "mount";
-    }
-    if (!has_mount_namespace) throw Error("linux.namespaces: a mount namespace is required");
+    if (!oci::has_namespace(spec, "mount")) throw Error("linux.namespaces: a mount namespace is required");
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {

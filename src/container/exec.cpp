@@ -239,11 +239,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         spec = oci::parse_config(record.config, "state.json config");
     }
     oci::Process process = build_process(spec, options);
-    bool in_user_namespace = false;
-    if (spec.linux) {
-        for (const auto& entry : spec.linux->namespaces) in_user_namespace |= entry.type == "user";
-    }
-    validate_process(process, in_user_namespace);
+    validate_process(process, oci::has_namespace(spec, "user"));
     // The process's own labels; the mount label belongs to the container and is not needed.
     const lsm::Labels labels = lsm::resolve(process, std::nullopt);
     UniqueFd procfs;

@@ -317,6 +317,9 @@ struct Spec {
 // Parses and validates a config.json document. Throws oci::SpecError naming the JSON path.
 // `origin` prefixes messages ("config.json").
 Spec parse_config(const Json& doc, const std::string& origin = "config.json");
+// Whether linux.namespaces has an entry of `type` (new or joined by path).
+bool has_namespace(const Linux& linux, const std::string& type);
+bool has_namespace(const Spec& spec, const std::string& type);
 Spec parse_config_text(const std::string& text, const std::string& origin = "config.json");
 // Reads and parses a file; errors name the file.
 Spec load_config_file(const std::string& path);
