@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# e2e-packages: podman conmon containernetworking-plugins uidmap iptables
 # e2e-views: host cgroup2
 # podman 4.3 + conmon running containers on hull (podman --runtime HULL_BIN): what a podman user
 # does daily. Private storage/state/config (see podman-helpers.bash); a local busybox image.
