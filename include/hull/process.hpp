@@ -31,6 +31,7 @@ void set_no_new_privileges();
 void apply_oom_score_adj(int value);
 void apply_scheduler(const oci::LinuxSchedulerAttr& scheduler);
 void apply_io_priority(const oci::LinuxIOPriority& priority);
+void check_personality(const oci::LinuxPersonality& personality);
 void apply_personality(const oci::LinuxPersonality& personality);
 
 // Marks every fd >= first CLOEXEC so no host fd reaches the container (CVE-2024-21626).

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hull/cgroups.hpp"
 #include "oci/config.hpp"
@@ -44,6 +45,13 @@ std::optional<OverlayDirs> overlay_request(const oci::StringMap& annotations, co
 void make_overlay_dirs(const OverlayDirs& dirs);
 // In the container's mount namespace: mounts the overlay of `lower` on dirs.merged.
 void mount_overlay(const std::string& lower, const OverlayDirs& dirs);
+
+// In the runtime, before anything is made: refuses each config mount no mount call could apply
+// as asked (mount options, id mappings), naming mounts[i].
+void validate_mounts(const oci::Spec& spec);
+
+// Every mount option hull applies, sorted: what `features` reports (mount_options.cpp's tables).
+std::vector<std::string> known_mount_options();
 
 // Before the createContainer hooks: sets mount propagation (rootfsPropagation, default rslave on
 // "/"), bind-mounts the rootfs on itself, performs every config mount in order with its options,

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -160,6 +161,10 @@ Mount parse_mount(const Node& n) {
     m.options = n.get_or<std::vector<std::string>>("options", {});
     m.uidMappings = n.list("uidMappings", parse_id_mapping);
     m.gidMappings = n.list("gidMappings", parse_id_mapping);
+    if (m.uidMappings.empty() != m.gidMappings.empty()) {
+        n.fail_member(m.uidMappings.empty() ? "uidMappings" : "gidMappings",
+                      "uidMappings and gidMappings go together (both or neither)");
+    }
     return m;
 }
 
@@ -534,9 +539,34 @@ Json linux_json(const Linux& l) {
     return j;
 }
 
+// SemVer 2.0 (MAJOR.MINOR.PATCH[-pre][+build]); hull implements the 1.x series.
+void check_oci_version(const Node& n, const std::string& version) {
+    size_t pos = 0;
+    std::vector<unsigned long> numbers;
+    for (int part = 0; part < 3; ++part) {
+        if (part > 0) {
+            if (pos >= version.size() || version[pos] != '.') break;
+            ++pos;
+        }
+        const size_t start = pos;
+        while (pos < version.size() && version[pos] >= '0' && version[pos] <= '9') ++pos;
+        if (pos == start || pos - start > 9 || (version[start] == '0' && pos - start > 1)) break;
+        numbers.push_back(std::stoul(version.substr(start, pos - start)));
+    }
+    const bool suffix_ok = pos == version.size() || version[pos] == '-' || version[pos] == '+';
+    const bool suffix_chars = std::all_of(version.begin() + static_cast<long>(pos), version.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '+';
+    });
+    if (numbers.size() != 3 || !suffix_ok || !suffix_chars || (pos < version.size() && pos + 1 == version.size())) {
+        n.fail("\"" + version + "\" is not a version (expected MAJOR.MINOR.PATCH, like \"1.3.0\")");
+    }
+    if (numbers[0] != 1) n.fail("version " + version + " is not supported (hull implements runtime-spec 1.x)");
+}
+
 Spec parse_spec_node(const Node& n) {
     Spec s;
     s.ociVersion = n.get<std::string>("ociVersion");
+    check_oci_version(n.required("ociVersion"), s.ociVersion);
     if (auto p = n.member("process")) s.process = parse_process_node(*p);
     if (auto r = n.member("root")) {
         s.root = Root{r->get<std::string>("path"), r->get_or<bool>("readonly", false)};
@@ -568,16 +598,30 @@ Spec parse_config_text(const std::string& text, const std::string& origin) {
     return parse_config(detail::parse_text(text, origin), origin);
 }
 
-Spec load_config_file(const std::string& path) {
+std::string read_document(const std::string& path) {
     // A directory opens but cannot be read: say so rather than "invalid JSON".
     std::error_code ignored;
-    if (std::filesystem::is_directory(path, ignored)) throw SpecError(path, "(file)", std::strerror(EISDIR));
-    std::ifstream file(path);
-    if (!file) throw SpecError(path, "(file)", std::strerror(errno));
-    std::stringstream text;
-    text << file.rdbuf();
-    return parse_config_text(text.str(), "config.json");
+    if (path != "-" && std::filesystem::is_directory(path, ignored)) throw SpecError(path, "(file)", std::strerror(EISDIR));
+    std::ifstream file;
+    if (path != "-") {
+        file.open(path, std::ios::binary);
+        if (!file) throw SpecError(path, "(file)", std::strerror(errno));
+    }
+    std::istream& in = path == "-" ? std::cin : file;
+    std::string text;
+    char chunk[65536];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        text.append(chunk, static_cast<size_t>(in.gcount()));
+        if (text.size() > max_document_bytes) {
+            throw SpecError(path, "(file)", "larger than the " + std::to_string(max_document_bytes) + " bytes a document may have");
+        }
+    }
+    return text;
 }
+
+Json parse_json(const std::string& text, const std::string& origin) { return detail::parse_text(text, origin); }
+
+Spec load_config_file(const std::string& path) { return parse_config_text(read_document(path), "config.json"); }
 
 Process parse_process(const Json& doc, const std::string& origin) { return parse_process_node(Node(doc, origin, "")); }
 

@@ -48,8 +48,24 @@ std::vector<Node> Node::elements() const {
 }
 
 Json parse_text(const std::string& text, const std::string& origin) {
+    if (text.size() > max_document_bytes) {
+        throw SpecError(origin, "(document)", "is " + std::to_string(text.size()) + " bytes, more than the " +
+                                                  std::to_string(max_document_bytes) + " a document may have");
+    }
+    // Counted while parsing, so that a hostile document fails before it is built: a DOM node
+    // costs tens of bytes per input byte, and the depth is the parser's recursion.
+    size_t values = 0;
+    const auto limit = [&](int depth, Json::parse_event_t event, Json&) {
+        if (static_cast<size_t>(depth) > max_document_depth) {
+            throw SpecError(origin, "(document)", "nested deeper than " + std::to_string(max_document_depth) + " levels");
+        }
+        if (event == Json::parse_event_t::value && ++values > max_document_values) {
+            throw SpecError(origin, "(document)", "has more than " + std::to_string(max_document_values) + " values");
+        }
+        return true;
+    };
     try {
-        return Json::parse(text);
+        return Json::parse(text, limit);
     } catch (const Json::parse_error& e) {
         throw SpecError(origin, "(document)", std::string("invalid JSON: ") + e.what());
     }

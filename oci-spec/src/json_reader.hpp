@@ -158,6 +158,7 @@ void put_list(Json& object, const char* key, const std::vector<T>& values, F ser
     object[key] = std::move(array);
 }
 
+// Parses with the document limits of oci/config.hpp; errors name `origin`.
 Json parse_text(const std::string& text, const std::string& origin);
 
 }  // namespace oci::detail

@@ -19,6 +19,9 @@ std::string device(int64_t major, int64_t minor) { return std::to_string(major) 
 
 std::string limit_or_max(int64_t value) { return value < 0 ? "max" : std::to_string(value); }
 
+// runtime-spec 1.3: -1 is "max", 0 is a limit of 0 tasks (no new process may start).
+std::string pids_max(int64_t limit) { return limit_or_max(limit); }
+
 std::string hugepage_size(const std::string& page_size) {
     // The spec's "2MB" is the kernel's file infix.
     return page_size;
@@ -136,6 +139,15 @@ std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
         if (m->disableOOMKiller && *m->disableOOMKiller) {
             throw Error("linux.resources.memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer");
         }
+        if (m->swappiness) {
+            throw Error("linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness (only the host's vm.swappiness)");
+        }
+        if (m->kernelTCP) {
+            throw Error("linux.resources.memory.kernelTCP: cgroup v2 has no separate TCP memory limit (memory.max counts it)");
+        }
+        if (m->useHierarchy && !*m->useHierarchy) {
+            throw Error("linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical; false cannot be applied");
+        }
     }
     if (const auto& c = r.cpu) {
         // 0 shares / weight means "not set" (runc, crun): cgroup v2 rejects a weight of 0.
@@ -152,8 +164,15 @@ std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
         if (c->cpus && !c->cpus->empty()) add(w, "cpuset", "cpuset.cpus", *c->cpus);
         if (c->mems && !c->mems->empty()) add(w, "cpuset", "cpuset.mems", *c->mems);
     }
-    if (r.pids && r.pids->limit) add(w, "pids", "pids.max", *r.pids->limit <= 0 ? "max" : std::to_string(*r.pids->limit));
+    if (r.pids && r.pids->limit) add(w, "pids", "pids.max", pids_max(*r.pids->limit));
     if (const auto& b = r.blockIO) {
+        if (b->leafWeight) throw Error("linux.resources.blockIO.leafWeight: cgroup v2 has no leaf weight (io.weight only)");
+        for (size_t i = 0; i < b->weightDevice.size(); ++i) {
+            if (b->weightDevice[i].leafWeight) {
+                throw Error("linux.resources.blockIO.weightDevice[" + std::to_string(i) +
+                            "].leafWeight: cgroup v2 has no leaf weight (io.weight only)");
+            }
+        }
         if (b->weight && *b->weight != 0) add(w, "io", "io.weight", "default " + std::to_string(blkio_to_io_weight(*b->weight)));
         for (const auto& d : b->weightDevice) {
             if (d.weight && *d.weight != 0) add(w, "io", "io.weight", device(d.major, d.minor) + " " + std::to_string(blkio_to_io_weight(*d.weight)));
@@ -167,6 +186,10 @@ std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
         throttle(b->throttleWriteIOPSDevice, "wiops");
     }
     for (const auto& h : r.hugepageLimits) add(w, "hugetlb", "hugetlb." + hugepage_size(h.pageSize) + ".max", std::to_string(h.limit));
+    if (const auto& n = r.network; n && (n->classID || !n->priorities.empty())) {
+        throw Error(std::string("linux.resources.network.") + (n->classID ? "classID" : "priorities") +
+                    ": cgroup v2 has no net_cls / net_prio controllers (use eBPF or tc in a hook)");
+    }
     for (const auto& [dev, limits] : r.rdma) {
         std::string value = dev;
         if (limits.hcaHandles) value += " hca_handle=" + std::to_string(*limits.hcaHandles);
@@ -206,23 +229,26 @@ std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
         // to memory.kmem.limit_in_bytes and do nothing with it. The TCP limit still works.
         if (m->kernelTCP) add(w, "memory", "memory.kmem.tcp.limit_in_bytes", std::to_string(*m->kernelTCP));
         if (m->disableOOMKiller && *m->disableOOMKiller) add(w, "memory", "memory.oom_control", "1");
+        if (m->useHierarchy) add(w, "memory", "memory.use_hierarchy", *m->useHierarchy ? "1" : "0");
     }
     if (const auto& c = r.cpu) {
         if (c->shares) add(w, "cpu", "cpu.shares", std::to_string(*c->shares));
         if (c->period && *c->period) add(w, "cpu", "cpu.cfs_period_us", std::to_string(*c->period));
         if (c->quota) add(w, "cpu", "cpu.cfs_quota_us", std::to_string(*c->quota > 0 ? *c->quota : -1));
         if (c->burst) add(w, "cpu", "cpu.cfs_burst_us", std::to_string(*c->burst));
+        if (c->idle) add(w, "cpu", "cpu.idle", std::to_string(*c->idle));
         if (c->realtimePeriod) add(w, "cpu", "cpu.rt_period_us", std::to_string(*c->realtimePeriod));
         if (c->realtimeRuntime) add(w, "cpu", "cpu.rt_runtime_us", std::to_string(*c->realtimeRuntime));
         if (c->cpus && !c->cpus->empty()) add(w, "cpuset", "cpuset.cpus", *c->cpus);
         if (c->mems && !c->mems->empty()) add(w, "cpuset", "cpuset.mems", *c->mems);
     }
-    if (r.pids && r.pids->limit) add(w, "pids", "pids.max", *r.pids->limit <= 0 ? "max" : std::to_string(*r.pids->limit));
+    if (r.pids && r.pids->limit) add(w, "pids", "pids.max", pids_max(*r.pids->limit));
     if (const auto& b = r.blockIO) {
         if (b->weight) add(w, "blkio", "blkio.weight", std::to_string(*b->weight));
         if (b->leafWeight) add(w, "blkio", "blkio.leaf_weight", std::to_string(*b->leafWeight));
         for (const auto& d : b->weightDevice) {
             if (d.weight) add(w, "blkio", "blkio.weight_device", device(d.major, d.minor) + " " + std::to_string(*d.weight));
+            if (d.leafWeight) add(w, "blkio", "blkio.leaf_weight_device", device(d.major, d.minor) + " " + std::to_string(*d.leafWeight));
         }
         const auto throttle = [&](const std::vector<oci::LinuxThrottleDevice>& list, const char* file) {
             for (const auto& d : list) add(w, "blkio", file, device(d.major, d.minor) + " " + std::to_string(d.rate));
@@ -307,10 +333,31 @@ void apply_v2(const std::string& mount, const std::string& path, const std::vect
     for (const auto& w : writes) write_one(dir, w);
 }
 
+
+// memory.checkBeforeUpdate: an update must not set a limit below what the container uses now
+// (the kernel would reclaim or OOM-kill to get there).
+void check_memory_usage(const Layout& layout, const std::string& path, const oci::LinuxMemory& memory) {
+    if (!memory.checkBeforeUpdate || !*memory.checkBeforeUpdate || !memory.limit || *memory.limit < 0) return;
+    std::string usage_file;
+    if (layout.mode == Mode::Unified) {
+        usage_file = layout.unified_mount + path + "/memory.current";
+    } else if (const Hierarchy* h = hierarchy_for(layout, "memory")) {
+        usage_file = h->mount_point + path + "/memory.usage_in_bytes";
+    } else {
+        throw Error("linux.resources.memory.checkBeforeUpdate: the memory controller is not mounted on this host");
+    }
+    const uint64_t usage = std::stoull(sys::read_file(usage_file));
+    if (usage > static_cast<uint64_t>(*memory.limit)) {
+        throw Error("linux.resources.memory.limit: " + std::to_string(*memory.limit) + " is below the current usage " +
+                    std::to_string(usage) + " (" + usage_file + "), and checkBeforeUpdate is set");
+    }
+}
+
 }  // namespace
 
 void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources, Apply when) {
     validate(resources);
+    if (when == Apply::Update && resources.memory) check_memory_usage(layout, path, *resources.memory);
     if (layout.mode == Mode::Unified) {
         apply_v2(layout.unified_mount, path, v2_writes(resources), resources.unified);
         // A new container always gets the filter (default deny plus the default devices); an

@@ -49,21 +49,8 @@ int print_ps_table(const std::vector<pid_t>& pids, const std::vector<std::string
 }
 
 oci::LinuxResources read_resources_file(const std::string& path) {
-    std::stringstream text;
-    if (path == "-") {
-        text << std::cin.rdbuf();
-    } else {
-        std::ifstream file(path);
-        if (!file) throw_errno("--resources " + path);
-        text << file.rdbuf();
-    }
-    oci::Json doc;
-    try {
-        doc = oci::Json::parse(text.str());
-    } catch (const oci::Json::exception& e) {
-        throw Error("--resources " + path + ": invalid JSON: " + e.what());
-    }
-    return oci::parse_resources(doc, path == "-" ? "resources (stdin)" : path);
+    const std::string origin = path == "-" ? "resources (stdin)" : path;
+    return oci::parse_resources(oci::parse_json(oci::read_document(path), origin), origin);
 }
 
 struct UpdateFlags {

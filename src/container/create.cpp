@@ -21,7 +21,9 @@
 #include "hull/log.hpp"
 #include "hull/lsm.hpp"
 #include "hull/namespaces.hpp"
+#include "hull/placement.hpp"
 #include "hull/process.hpp"
+#include "hull/resctrl.hpp"
 #include "hull/rootfs.hpp"
 #include "hull/seccomp.hpp"
 #include "hull/state_store.hpp"
@@ -62,9 +64,10 @@ void validate_for_linux(oci::Spec& spec) {
     if (!spec.process) throw Error("config.json: process: required to create a container");
     if (!spec.root) throw Error("config.json: root: required to create a container");
     drop_unknown_capabilities(*spec.process, oci::has_namespace(spec, "user"));
-    check_process_limits(*spec.process);
+    check_process_limits(*spec.process, spec.linux.value_or(oci::Linux{}));
     if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
     ns::validate_sysctl(spec);
+    rootfs::validate_mounts(spec);
     if (!oci::has_namespace(spec, "mount")) throw Error("linux.namespaces: a mount namespace is required");
 }
 
@@ -136,6 +139,17 @@ struct ScopeGuard {
     }
 };
 
+// Removes the resctrl groups of a failed create.
+struct ResctrlGuard {
+    const resctrl::Plan* plan = nullptr;
+    ResctrlGuard() = default;
+    ResctrlGuard(const ResctrlGuard&) = delete;
+    ResctrlGuard& operator=(const ResctrlGuard&) = delete;
+    ~ResctrlGuard() {
+        if (plan != nullptr) resctrl::remove(*plan);
+    }
+};
+
 struct SocketPair {
     UniqueFd runtime_end;
     UniqueFd container_end;
@@ -154,6 +168,12 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     const std::string bundle = real_path(options.bundle, "bundle");
     oci::Spec spec = oci::load_config_file(bundle + "/config.json");
     validate_for_linux(spec);
+    std::optional<resctrl::Plan> rdt;
+    if (spec.linux && spec.linux->intelRdt) rdt = resctrl::plan(*spec.linux->intelRdt, id, resctrl::find_mount());
+    std::optional<process::MemoryPolicyPlan> memory_policy;
+    if (spec.linux && spec.linux->memoryPolicy) {
+        memory_policy = process::plan_memory_policy(*spec.linux->memoryPolicy, process::online_numa_nodes());
+    }
     const unsigned activation_fds = add_socket_activation_env(*spec.process);
     const std::string& root_path = spec.root->path;
     const std::string rootfs = real_path(root_path.front() == '/' ? root_path : bundle + "/" + root_path, "root.path");
@@ -189,7 +209,15 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ContainerDir dir = store.reserve(id);
     const cgroups::Layout layout = cgroups::detect();
     const std::string cgroup_path = scope ? scope->cgroup_path() : cgroups::resolve_path(spec.linux->cgroupsPath, id);
-    const oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
+    oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
+    // pids.limit 0 would stop the container's own process from being cloned into the cgroup:
+    // it is written once the process is there.
+    std::optional<oci::LinuxResources> pids_after_placement;
+    if (resources.pids && resources.pids->limit == 0) {
+        pids_after_placement.emplace();
+        pids_after_placement->pids = resources.pids;
+        resources.pids.reset();
+    }
     // Recorded before anything exists outside the state dir, so that `delete` can undo a create
     // that was killed (kill -9 leaves no destructor to run): the cgroup, and the pid once known.
     ContainerRecord record;
@@ -237,10 +265,12 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.no_new_keyring = options.no_new_keyring;
     ctx.labels = labels;
     ctx.procfs_fd = procfs.get();
+    ctx.memory_policy = memory_policy;
 
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
     ProcessGuard guard;
+    apply_initial_cpu_affinity(*spec.process);
     const pid_t child = sys::clone3(clone_flags, cgroup ? cgroup->unified_fd() : -1);
     if (child == 0) {
         sockets.runtime_end.reset();
@@ -283,6 +313,12 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
         }
     }
+    if (pids_after_placement) cgroups::apply_resources(layout, cgroup_path, *pids_after_placement, cgroups::Apply::Update);
+    ResctrlGuard rdt_guard;
+    if (rdt) {
+        resctrl::apply(*rdt, pid);
+        rdt_guard.plan = &*rdt;
+    }
     sync.send(Message::Go, std::to_string(pid));
 
     sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
@@ -319,6 +355,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         throw;
     }
     dir.commit();
+    rdt_guard.plan = nullptr;
     cgroup->release();
     scope_guard.unit.clear();
     guard.release();

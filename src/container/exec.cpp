@@ -19,7 +19,9 @@
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/lsm.hpp"
+#include "hull/placement.hpp"
 #include "hull/process.hpp"
+#include "hull/resctrl.hpp"
 #include "hull/seccomp.hpp"
 #include "hull/state_store.hpp"
 #include "hull/syscall.hpp"
@@ -92,17 +94,8 @@ void add_capability(std::optional<std::vector<std::string>>& set, const std::str
 
 oci::Process build_process(const oci::Spec& spec, const ExecOptions& options) {
     if (!options.process_file.empty()) {
-        std::ifstream file(options.process_file);
-        if (!file) throw_errno("--process " + options.process_file);
-        std::stringstream text;
-        text << file.rdbuf();
-        oci::Json doc;
-        try {
-            doc = oci::Json::parse(text.str());
-        } catch (const oci::Json::exception& e) {
-            throw Error(options.process_file + ": invalid JSON: " + e.what());
-        }
-        return oci::parse_process(doc, options.process_file);
+        const std::string& path = options.process_file;
+        return oci::parse_process(oci::parse_json(oci::read_document(path), path), path);
     }
     if (options.args.empty()) throw Error("exec: a command to run is required (or --process FILE)");
     oci::Process process = spec.process ? *spec.process : oci::Process{};
@@ -131,11 +124,10 @@ oci::Process build_process(const oci::Spec& spec, const ExecOptions& options) {
     return process;
 }
 
-void validate_process(oci::Process& process, bool in_user_namespace) {
-    if (process.args.empty()) throw Error("process.args: at least one argument is required");
+void validate_process(oci::Process& process, const oci::Spec& spec) {
     if (process.cwd.empty() || process.cwd.front() != '/') throw Error("process.cwd \"" + process.cwd + "\": must be an absolute path");
-    drop_unknown_capabilities(process, in_user_namespace);
-    check_process_limits(process);
+    drop_unknown_capabilities(process, oci::has_namespace(spec, "user"));
+    check_process_limits(process, spec.linux.value_or(oci::Linux{}));
 }
 
 struct ExecContext {
@@ -148,6 +140,7 @@ struct ExecContext {
     unsigned preserve_fds = 0;
     SeccompAgent agent;
     ExecLabels labels;
+    std::optional<process::MemoryPolicyPlan> memory_policy;
 };
 
 [[noreturn]] void exec_process(const ExecContext& ctx, const SyncChannel& sync) {
@@ -157,9 +150,11 @@ struct ExecContext {
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);
     process::apply_rlimits(process.rlimits);
+    if (ctx.memory_policy) process::apply_memory_policy(*ctx.memory_policy);
+    apply_final_cpu_affinity(process);
     keep_only_preserved_fds(ctx.preserve_fds);
-    finish_and_exec(process, ctx.spec->linux ? ctx.spec->linux->seccomp : std::nullopt, executable, -1, ctx.agent,
-                    ctx.labels);
+    const oci::Linux no_linux;
+    finish_and_exec(process, ctx.spec->linux ? *ctx.spec->linux : no_linux, executable, -1, ctx.agent, ctx.labels);
 }
 
 // The child of clone3: joins the namespaces, forks into the pid namespace when needed, and execs.
@@ -239,7 +234,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         spec = oci::parse_config(record.config, "state.json config");
     }
     oci::Process process = build_process(spec, options);
-    validate_process(process, oci::has_namespace(spec, "user"));
+    validate_process(process, spec);
     // The process's own labels; the mount label belongs to the container and is not needed.
     const lsm::Labels labels = lsm::resolve(process, std::nullopt);
     UniqueFd procfs;
@@ -296,7 +291,12 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     std::optional<ForegroundSignals> signals;
     if (!options.detach) signals.emplace();
 
+    if (spec.linux && spec.linux->memoryPolicy) {
+        ctx.memory_policy = process::plan_memory_policy(*spec.linux->memoryPolicy, process::online_numa_nodes());
+    }
+
     UniqueFd master;
+    apply_initial_cpu_affinity(process);
     const pid_t child = sys::clone3(0, cgroup.unified_fd());
     if (child == 0) {
         runtime_end.reset();
@@ -310,6 +310,9 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         cgroup.add_process(child, false);
         sync.send(Message::Go);
         pid = std::stoi(sync.expect(Message::InitPid, "the new process"));
+        if (spec.linux && spec.linux->intelRdt) {
+            resctrl::add_process(resctrl::plan(*spec.linux->intelRdt, id, resctrl::find_mount()), pid);
+        }
         if (pid != child) {
             int status = 0;
             while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {

@@ -2,6 +2,7 @@
 
 #include "hull/container.hpp"
 #include "hull/process.hpp"
+#include "hull/rootfs.hpp"
 
 namespace hull {
 
@@ -17,16 +18,7 @@ std::string libseccomp_version() {
 oci::Features runtime_features() {
     oci::Features features;
     features.hooks = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
-    features.mountOptions = {
-        "async",     "atime",      "bind",       "defaults",    "dev",         "diratime",    "dirsync",
-        "exec",      "iversion",   "lazytime",   "loud",        "mand",        "noatime",     "nodev",
-        "nodiratime", "noexec",    "noiversion", "nolazytime",  "nomand",      "norelatime",  "nostrictatime",
-        "nosuid",    "nosymfollow", "private",   "ratime",      "rbind",       "rdev",        "rdiratime",
-        "relatime",  "remount",    "rexec",      "rnoatime",    "rnodev",      "rnodiratime", "rnoexec",
-        "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",      "rprivate",    "rrelatime",
-        "rro",       "rrw",        "rshared",    "rslave",      "rstrictatime", "rsuid",      "rsymfollow",
-        "runbindable", "rw",       "shared",     "silent",      "slave",       "strictatime", "suid",
-        "symfollow", "sync",       "unbindable"};
+    features.mountOptions = rootfs::known_mount_options();
     auto& linux = features.linux;
     linux.namespaces = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
     linux.capabilities = process::known_capabilities();
@@ -51,7 +43,11 @@ oci::Features runtime_features() {
                                 "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
     linux.seccomp.supportedFlags = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                     "SECCOMP_FILTER_FLAG_LOG"};
+    linux.intelRdt = true;      // hull/resctrl.hpp; refused where no resctrl is mounted
+    linux.memoryPolicy = true;  // hull/placement.hpp
     features.annotations["io.github.seccomp.libseccomp.version"] = libseccomp_version();
+    // They make hull mount an overlay whose upper layer is a host directory the config names.
+    features.potentiallyUnsafeConfigAnnotations = {rootfs::overlay_annotation, rootfs::overlay_upper_annotation};
     return features;
 }
 

@@ -158,6 +158,8 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
 
     // Before Ready, so an impossible limit fails create rather than the started container.
     process::apply_rlimits(process.rlimits);
+    if (ctx.memory_policy) process::apply_memory_policy(*ctx.memory_policy);
+    apply_final_cpu_affinity(process);
     ::prctl(PR_SET_PDEATHSIG, 0);  // the runtime exits after Ready; we must outlive it
     sync.send(Message::Ready);
     runtime_released = true;
@@ -168,7 +170,6 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     start_fifo = wait_for_start(ctx.state_dir_fd);
     if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", hook_state_json(ctx, pid, "created"));
 
-    if (linux.personality) process::apply_personality(*linux.personality);
     SeccompAgent agent;
     if (ctx.seccomp_agent_fd >= 0) {
         agent.socket = ctx.seccomp_agent_fd;
@@ -179,7 +180,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
                                              {"state", oci::Json::parse(hook_state_json(ctx, pid, "created"))}}
                                        .dump();
     }
-    finish_and_exec(process, linux.seccomp, executable, start_fifo.get(), agent, {ctx.labels, ctx.procfs_fd});
+    finish_and_exec(process, linux, executable, start_fifo.get(), agent, {ctx.labels, ctx.procfs_fd});
 }
 
 }  // namespace

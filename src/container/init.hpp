@@ -6,6 +6,7 @@
 #include "hull/cgroups.hpp"
 #include "hull/lsm.hpp"
 #include "hull/namespaces.hpp"
+#include "hull/placement.hpp"
 #include "hull/rootfs.hpp"
 #include "oci/config.hpp"
 
@@ -30,7 +31,8 @@ struct InitContext {
     bool no_new_keyring = false;
     std::optional<rootfs::OverlayDirs> overlay;
     lsm::Labels labels;        // AppArmor / SELinux labels, already checked against the host
-    int procfs_fd = -1;        // host procfs handle for the labels (-1 without exec labels)  // copy-on-write rootfs over `rootfs`
+    int procfs_fd = -1;        // host procfs handle for the labels (-1 without exec labels)
+    std::optional<process::MemoryPolicyPlan> memory_policy;  // linux.memoryPolicy, checked by create
 };
 
 // Runs in the child of clone3; never returns.

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "hull/cgroups.hpp"
+#include "hull/resctrl.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/hooks.hpp"
@@ -76,6 +77,11 @@ void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& 
         }
     }
     cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).destroy(record.cgroup_created_top);
+    if (spec.linux && spec.linux->intelRdt) {
+        if (const std::string mount = resctrl::find_mount(); !mount.empty()) {
+            resctrl::remove(resctrl::plan(*spec.linux->intelRdt, record.id, mount));
+        }
+    }
     if (spec.hooks) {
         const auto state = make_state(record, "stopped", spec);
         hooks::run_all_warn(spec.hooks->poststop, "poststop", oci::to_json(state).dump());

@@ -11,6 +11,7 @@
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
 #include "hull/log.hpp"
+#include "hull/placement.hpp"
 #include "hull/process.hpp"
 #include "hull/seccomp.hpp"
 
@@ -118,7 +119,13 @@ void drop_unknown_capabilities(oci::Process& process, bool in_user_namespace) {
     }
 }
 
-void check_process_limits(const oci::Process& process) {
+void check_process_limits(const oci::Process& process, const oci::Linux& linux) {
+    if (process.args.empty()) {
+        throw Error(std::string("process.args: at least one argument is required") +
+                    (process.commandLine ? " (process.commandLine is for Windows only)" : ""));
+    }
+    if (process.execCPUAffinity) process::check_cpu_affinity(*process.execCPUAffinity, "process.execCPUAffinity");
+    if (linux.personality) process::check_personality(*linux.personality);
     const long max_groups = ::sysconf(_SC_NGROUPS_MAX);
     const size_t count = process.user.additionalGids.size();
     if (max_groups > 0 && count > static_cast<size_t>(max_groups)) {
@@ -126,6 +133,18 @@ void check_process_limits(const oci::Process& process) {
                         std::to_string(max_groups) + ")",
                     EINVAL);
     }
+}
+
+void apply_initial_cpu_affinity(const oci::Process& process) {
+    if (process.execCPUAffinity && process.execCPUAffinity->initial) {
+        process::set_cpu_affinity(process.execCPUAffinity->initial, "process.execCPUAffinity.initial");
+    }
+}
+
+void apply_final_cpu_affinity(const oci::Process& process) {
+    if (!process.execCPUAffinity) return;
+    const auto& affinity = *process.execCPUAffinity;
+    if (affinity.final || affinity.initial) process::set_cpu_affinity(affinity.final, "process.execCPUAffinity.final");
 }
 
 void change_to_working_directory(const std::string& cwd) {
@@ -169,8 +188,10 @@ void keep_only_preserved_fds(unsigned preserved) {
     }
 }
 
-void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
-                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels) {
+void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const std::string& executable, int ready_fd,
+                     const SeccompAgent& agent, const ExecLabels& labels) {
+    const auto& seccomp = linux.seccomp;
+    if (linux.personality) process::apply_personality(*linux.personality);
     // First: the write needs /proc before seccomp may forbid it and while we are still root.
     if (labels.labels.apparmor_profile || labels.labels.selinux_label) lsm::apply_exec_labels(labels.procfs, labels.labels);
     refuse_runtime_binary(executable);

@@ -15,9 +15,16 @@ namespace hull::container {
 // values MUST be logged as a warning and runtimes SHOULD NOT fail for them.
 void drop_unknown_capabilities(oci::Process& process, bool in_user_namespace);
 
-// Limits the kernel would only enforce at execve time (after `start`), checked up front so that
-// create fails instead: the number of additionalGids (NGROUPS_MAX).
-void check_process_limits(const oci::Process& process);
+// What would otherwise only fail at execve time (after `start`), checked up front so that create
+// and exec fail instead: args, the number of additionalGids (NGROUPS_MAX), execCPUAffinity,
+// linux.personality.
+void check_process_limits(const oci::Process& process, const oci::Linux& linux);
+
+// execCPUAffinity: `initial` for the runtime before the process joins the container's cgroup
+// (the process inherits it), `final` in the process once it is there; with only `initial`, the
+// process gets every CPU its cgroup allows.
+void apply_initial_cpu_affinity(const oci::Process& process);
+void apply_final_cpu_affinity(const oci::Process& process);
 
 // chdir into process.cwd and make sure it is below the process's root (CVE-2024-21626).
 void change_to_working_directory(const std::string& cwd);
@@ -45,7 +52,8 @@ struct ExecLabels {
 };
 
 // `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.
-[[noreturn]] void finish_and_exec(const oci::Process& process, const std::optional<oci::LinuxSeccomp>& seccomp,
+// linux.personality applies here, to the init and to each exec'd process alike.
+[[noreturn]] void finish_and_exec(const oci::Process& process, const oci::Linux& linux,
                                   const std::string& executable, int ready_fd = -1, const SeccompAgent& agent = {},
                                   const ExecLabels& labels = {});
 

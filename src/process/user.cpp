@@ -90,9 +90,16 @@ void apply_io_priority(const oci::LinuxIOPriority& priority) {
     if (::syscall(SYS_ioprio_set, ioprio_who_process, 0, value) != 0) throw_errno("process.ioPriority: ioprio_set");
 }
 
+void check_personality(const oci::LinuxPersonality& personality) {
+    // runtime-spec lists no flag values yet; whatever is given cannot be applied.
+    if (!personality.flags.empty()) {
+        throw Error("linux.personality.flags: \"" + personality.flags.front() + "\" is not supported (no flags are)");
+    }
+}
+
 void apply_personality(const oci::LinuxPersonality& personality) {
-    unsigned long persona = personality.domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;
-    if (!personality.flags.empty()) throw Error("linux.personality.flags: no flags are supported");
+    check_personality(personality);
+    const unsigned long persona = personality.domain == "LINUX32" ? PER_LINUX32 : PER_LINUX;
     if (::personality(persona) < 0) throw_errno("linux.personality: personality " + personality.domain);
 }
 

@@ -57,22 +57,29 @@ void set_propagation(int target_fd, unsigned long propagation, const std::string
     }
 }
 
+// mount_setattr of one set of attributes (AT_RECURSIVE for the r* options); the access-time
+// mode is one field, replaced as a whole.
+void set_attributes(int tree_fd, unsigned flags, uint64_t set, uint64_t clear, const std::optional<uint64_t>& atime,
+                    const std::string& what) {
+    if (atime) {
+        set |= *atime;
+        clear |= MOUNT_ATTR__ATIME;
+    }
+    if ((set | clear) != 0 && mount_setattr(tree_fd, flags, set, clear) != 0) throw_errno(what + ": set mount flags");
+}
+
+void set_recursive_attributes(int tree_fd, const MountOptions& o, const std::string& what) {
+    set_attributes(tree_fd, AT_RECURSIVE, o.recursive_set, o.recursive_clear, o.recursive_atime, what + " (recursive)");
+}
+
 void bind_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what) {
     const std::string source = bind_source(m, ctx);
     struct stat st {};
     if (::stat(source.c_str(), &st) != 0) throw_errno(what + ": source " + source);
     UniqueFd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | (options.recursive_bind ? AT_RECURSIVE : 0)));
     if (!tree) throw_errno(what + ": open_tree " + source);
-    uint64_t set = options.attr_set;
-    uint64_t clear = options.attr_clear;
-    if ((set & MOUNT_ATTR__ATIME) != 0) clear |= MOUNT_ATTR__ATIME;
-    if ((set | clear) != 0 && mount_setattr(tree.get(), 0, set, clear) != 0) throw_errno(what + ": set mount flags");
-    uint64_t rset = options.recursive_set;
-    uint64_t rclear = options.recursive_clear;
-    if ((rset & MOUNT_ATTR__ATIME) != 0) rclear |= MOUNT_ATTR__ATIME;
-    if ((rset | rclear) != 0 && mount_setattr(tree.get(), AT_RECURSIVE, rset, rclear) != 0) {
-        throw_errno(what + ": set recursive mount flags");
-    }
+    set_recursive_attributes(tree.get(), options, what);
+    set_attributes(tree.get(), 0, options.attr_set, options.attr_clear, options.atime, what);
     UniqueFd target = make_target(root_fd, m.destination, !S_ISDIR(st.st_mode), what);
     if (move_mount(tree.get(), target.get()) != 0) throw_errno(what);
     UniqueFd mounted = open_in_root(root_fd, m.destination, O_PATH);
@@ -93,17 +100,18 @@ void filesystem_mount(const std::string& type, const std::string& source, const 
     } else {
         target = make_target(root_fd, destination, false, what);
     }
-    const unsigned long flags = options.flags & ~static_cast<unsigned long>(MS_REMOUNT);
+    const unsigned long flags = options.flags;
     if (::mount(source.c_str(), fd_path(target.get()).c_str(), type.c_str(), flags,
                 options.data.empty() ? nullptr : options.data.c_str()) != 0) {
-        throw_errno(what);
+        const int err = errno;
+        if (err == EINVAL && !options.data.empty()) {
+            throw_errno(what + ": " + type + " refused the options \"" + options.data + "\"", err);
+        }
+        throw_errno(what, err);
     }
     UniqueFd mounted = open_in_root(root_fd, destination, O_PATH);
     if (!mounted) throw_errno(what + ": reopen");
-    if ((options.recursive_set | options.recursive_clear) != 0 &&
-        mount_setattr(mounted.get(), AT_RECURSIVE, options.recursive_set, options.recursive_clear) != 0) {
-        throw_errno(what + ": set recursive mount flags");
-    }
+    set_recursive_attributes(mounted.get(), options, what);
     set_propagation(mounted.get(), options.propagation, what);
 }
 
@@ -305,6 +313,10 @@ void pivot_into(const Context& ctx) {
 }
 
 }  // namespace
+
+void validate_mounts(const oci::Spec& spec) {
+    for (size_t i = 0; i < spec.mounts.size(); ++i) check_mount_options(spec.mounts[i], i);
+}
 
 void prepare(const Context& ctx) {
     const oci::Spec& spec = *ctx.spec;

@@ -83,10 +83,30 @@ bad_json() {
 @test "config.json is missing" { rm "$BUNDLE/config.json"; bad_create 'config.json.*no such file'; }
 @test "config.json is a directory" { rm "$BUNDLE/config.json"; mkdir "$BUNDLE/config.json"; bad_create 'config.json.*directory'; }
 @test "ociVersion is missing" { bad_config 'ociVersion.*(required|missing)' -ociVersion; }
+@test "ociVersion is garbage" { bad_config 'ociVersion: "banana" is not a version' 'ociVersion="banana"'; }
+@test "ociVersion of a major hull does not know" { bad_config 'ociVersion: version 2\.0\.0 is not supported' 'ociVersion="2.0.0"'; }
+@test "config.json is larger than 4 MiB" {
+    python3 -c 'import json; print(json.dumps({"ociVersion": "1.3.0", "annotations": {"a": "x" * (5 << 20)}}))' > "$BUNDLE/config.json"
+    bad_create 'config.json.*larger than the 4194304 bytes'
+}
+@test "config.json of 50 MB nested arrays fails fast in bounded memory" {
+    head -c 50000000 /dev/zero | tr '\0' '[' > "$BUNDLE/config.json"
+    # 64 MiB of address space beyond what hull maps before reading (about 20 MiB here) would fail
+    # an unbounded parser with bad_alloc; the limits fail it first.
+    ( ulimit -v 98304; run --separate-stderr rt create --bundle "$BUNDLE" "$ID"; check_one_line 'config.json.*larger than' )
+    assert_clean
+}
+@test "config.json nests 100 levels deep" {
+    python3 -c 'print("{\"ociVersion\": \"1.3.0\", \"annotations\": " + "[" * 100 + "]" * 100 + "}")' > "$BUNDLE/config.json"
+    bad_create 'config.json.*nested deeper than 64 levels'
+}
 
 # --- wrong types and absurd numbers
 @test "process.args is a string" { bad_config 'process\.args.*array' 'process.args="sh"'; }
 @test "process.args is empty" { bad_config 'process\.args.*at least one' 'process.args=[]'; }
+@test "process.commandLine without args" { bad_config '^[^_]*process\.args: at least one argument is required \(process\.commandLine is for Windows only\)' -process.args 'process.commandLine="sh -c true"'; }
+@test "process.execCPUAffinity names a CPU the host lacks" { bad_config 'execCPUAffinity\.final "0,4095": 4095 does not exist' 'process.execCPUAffinity={"final":"0,4095"}'; }
+@test "process.execCPUAffinity is not a CPU list" { bad_config 'execCPUAffinity\.initial "x"' 'process.execCPUAffinity={"initial":"x"}'; }
 @test "process.user.uid is a string" { bad_config 'process\.user\.uid.*(integer|number)' 'process.user.uid="root"'; }
 @test "process.user.uid is negative" { bad_config 'process\.user\.uid' 'process.user.uid=-1'; }
 @test "process.user.uid does not fit 32 bits" { bad_config 'process\.user\.uid' 'process.user.uid=4294967296'; }
@@ -119,6 +139,14 @@ bad_json() {
 @test "seccomp notify without listenerPath" { bad_config 'listenerPath' 'linux.seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}'; }
 @test "rootfsPropagation is unknown" { bad_config 'rootfsPropagation.*sideways' 'linux.rootfsPropagation="sideways"'; }
 @test "personality domain is unknown" { bad_config 'personality.*LINUX99' 'linux.personality={"domain":"LINUX99"}'; }
+@test "personality flags (none is defined)" { bad_config 'linux\.personality\.flags: "FOO" is not supported' 'linux.personality={"domain":"LINUX","flags":["FOO"]}'; }
+@test "memoryPolicy on a NUMA node the host lacks" { bad_config 'linux\.memoryPolicy\.nodes "7": node 7 is not an online NUMA node' 'linux.memoryPolicy={"mode":"MPOL_BIND","nodes":"7"}'; }
+@test "memoryPolicy with an unknown flag" { bad_config 'linux\.memoryPolicy\.flags\[0\]: unknown flag "MPOL_F_FOO"' 'linux.memoryPolicy={"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_FOO"]}'; }
+@test "memoryPolicy MPOL_DEFAULT with nodes" { bad_config 'linux\.memoryPolicy\.nodes: MPOL_DEFAULT takes no nodes' 'linux.memoryPolicy={"mode":"MPOL_DEFAULT","nodes":"0"}'; }
+@test "intelRdt without a mounted resctrl" {
+    ! grep -q ' - resctrl ' /proc/self/mountinfo || skip "this host has resctrl mounted"
+    bad_config 'linux\.intelRdt: no resctrl filesystem is mounted' 'linux.intelRdt={"l3CacheSchema":"L3:0=f"}'
+}
 @test "sysctl that is not namespaced" { bad_config 'sysctl.*kernel\.panic' 'linux.sysctl={"kernel.panic":"1"}'; }
 @test "device with an unknown type" { bad_config 'devices.*"x"' 'linux.devices=[{"path":"/dev/foo","type":"x","major":1,"minor":3}]'; }
 
@@ -129,6 +157,11 @@ bad_json() {
 @test "mount destination is relative" { bad_config 'mounts.*destination.*absolute' 'mounts+={"destination":"tmp/x","type":"tmpfs","source":"tmpfs"}'; }
 @test "bind mount source does not exist" { bad_config 'mounts\[7\].*/nonexistent/src.*no such file' 'mounts+={"destination":"/mnt","type":"bind","source":"/nonexistent/src","options":["bind"]}'; }
 @test "mount of an unknown filesystem type" { bad_config 'mounts\[7\].*(no such device|unknown filesystem)' 'mounts+={"destination":"/mnt","type":"nosuchfs","source":"x"}'; }
+@test "bind mount with an unknown option" { bad_config 'mounts\[7\]\.options: "rdonly" is not a mount option hull knows \(a bind mount' 'mounts+={"destination":"/mnt","type":"bind","source":"/tmp","options":["rbind","rdonly"]}'; }
+@test "bind mount with a superblock flag" { bad_config 'mounts\[7\]\.options: "sync" is a filesystem \(superblock\) flag' 'mounts+={"destination":"/mnt","type":"bind","source":"/tmp","options":["rbind","sync"]}'; }
+@test "tmpfs with an option tmpfs does not know" { bad_config 'mounts\[7\].*tmpfs refused the options "bogusopt".*invalid argument' 'mounts+={"destination":"/mnt","type":"tmpfs","source":"tmpfs","options":["nosuid","bogusopt"]}'; }
+@test "cgroup mount with an option" { bad_config 'mounts\[7\]\.options: "memory" is not a mount option hull knows' 'mounts+={"destination":"/mnt","type":"cgroup","source":"cgroup","options":["memory"]}'; }
+@test "mount gidMappings without uidMappings" { bad_config 'mounts\[7\]\.uidMappings: uidMappings and gidMappings go together' 'mounts+={"destination":"/mnt","type":"bind","source":"/tmp","options":["rbind"],"gidMappings":[{"containerID":0,"hostID":1000,"size":1}]}'; }
 @test "mount with a bad option" { bad_config 'mounts\[7\].*invalid argument' 'mounts+={"destination":"/mnt","type":"tmpfs","source":"tmpfs","options":["nosuchoption=1"]}'; }
 @test "maskedPaths entry is relative" { bad_config 'maskedPaths.*absolute' 'linux.maskedPaths+="proc/kcore"'; }
 @test "cgroupsPath with .." { bad_config 'cgroupsPath.*\.\.' "linux.cgroupsPath=\"/$CGROUP_PARENT/../../escape\""; }

@@ -206,3 +206,22 @@ device_probe='for d in "$@"; do if err=$( (exec 3>"$d") 2>&1); then echo "$d ope
     create_detached
     [ "$(cat "$CG/hugetlb.$name.max")" = $((size * 1024 * 4)) ]
 }
+
+@test "v2: what cgroup v2 cannot apply is refused at create, naming the field, nothing left" {
+    local edit regex
+    while IFS='|' read -r edit regex; do
+        cp "$(template_bundle)/config.json" "$BUNDLE/config.json"
+        config "linux.cgroupsPath=\"$CGROUP_PATH\"" "$edit"
+        run rt create --bundle "$BUNDLE" "$ID"
+        assert_failed "$regex"
+        [ "$(grep -c . <<<"$output")" -eq 1 ]
+        assert_nothing_left "$ID"
+    done <<'EDITS'
+linux.resources.memory={"swappiness":10}|linux\.resources\.memory\.swappiness: cgroup v2 has no per-cgroup swappiness
+linux.resources.memory={"kernelTCP":1048576}|linux\.resources\.memory\.kernelTCP: cgroup v2 has no separate TCP memory limit
+linux.resources.network={"classID":1048577}|linux\.resources\.network\.classID: cgroup v2 has no net_cls
+linux.resources.network={"priorities":[{"name":"eth0","priority":5}]}|linux\.resources\.network\.priorities: cgroup v2
+linux.resources.memory={"useHierarchy":false}|linux\.resources\.memory\.useHierarchy: cgroup v2 is always hierarchical
+linux.resources.blockIO={"weightDevice":[{"major":8,"minor":0,"leafWeight":100}]}|blockIO\.weightDevice\[0\]\.leafWeight: cgroup v2 has no leaf weight
+EDITS
+}

@@ -56,3 +56,25 @@ assert {'bind', 'rbind', 'ro', 'nosuid', 'nodev', 'noexec'} <= set(f['mountOptio
 assert {'pid', 'mount', 'network', 'ipc', 'uts', 'user', 'cgroup'} <= set(f['linux']['namespaces']), f['linux']['namespaces']
 assert 'CAP_SYS_ADMIN' in f['linux']['capabilities']" "$output"
 }
+
+@test "features lists exactly the mount options hull applies, and its unsafe annotations" {
+    run --separate-stderr rt features
+    [ "$status" -eq 0 ]
+    python3 -c "
+import json, sys
+f = json.loads(sys.argv[1])
+opts = set(f['mountOptions'])
+assert {'iversion', 'noiversion', 'symfollow', 'rsymfollow', 'rnostrictatime', 'rrelatime', 'tmpcopyup'} <= opts, opts
+assert 'remount' not in opts, opts
+assert f['potentiallyUnsafeConfigAnnotations'] == ['run.oci.hull.overlay', 'run.oci.hull.overlay.upperdir'], f
+assert f['linux']['intelRdt']['enabled'] and f['linux']['memoryPolicy']['enabled'], f['linux']" "$output"
+    # Each listed option is applied: a tmpfs and a bind take every per-mount one.
+    config 'mounts+={"destination":"/t","type":"tmpfs","source":"tmpfs","options":["nosuid","noiversion","symfollow","strictatime","nodiratime","lazytime"]}' \
+        'mounts+={"destination":"/b","type":"bind","source":"/tmp","options":["rbind","ro","rnostrictatime","rsymfollow","relatime"]}' \
+        'process.args=["grep","-E"," /(t|b) ","/proc/self/mountinfo"]'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    grep -E ' /t .*nosuid.*nodiratime' <<<"$output"
+    grep -E ' /b ro,.*relatime' <<<"$output"
+    ! grep -E ' /b .*strictatime' <<<"$output"
+}

@@ -45,12 +45,36 @@ TEST(ResourcesV2Test, MapsEveryField) {
 }
 
 TEST(ResourcesV2Test, UnlimitedValuesBecomeMax) {
-    const auto w = hull::cgroups::v2_writes(resources(R"({"memory": {"limit": -1, "swap": -1}, "pids": {"limit": 0},
+    const auto w = hull::cgroups::v2_writes(resources(R"({"memory": {"limit": -1, "swap": -1}, "pids": {"limit": -1},
         "cpu": {"quota": -1, "period": 100000}})"));
     EXPECT_EQ(value_of(w, "memory.max"), "max");
     EXPECT_EQ(value_of(w, "memory.swap.max"), "max");
     EXPECT_EQ(value_of(w, "pids.max"), "max");
     EXPECT_EQ(value_of(w, "cpu.max"), "max 100000");
+}
+
+TEST(ResourcesTest, PidsLimitZeroIsALimitOfZero) {
+    // runtime-spec 1.3: 0 is a real limit; -1 is max.
+    EXPECT_EQ(value_of(hull::cgroups::v2_writes(resources(R"({"pids": {"limit": 0}})")), "pids.max"), "0");
+    EXPECT_EQ(value_of(hull::cgroups::v1_writes(resources(R"({"pids": {"limit": 0}})")), "pids.max"), "0");
+}
+
+TEST(ResourcesV2Test, WritesV2CannotMakeAreRefused) {
+    for (const char* json : {R"({"memory": {"swappiness": 10}})", R"({"memory": {"kernelTCP": 1048576}})",
+                             R"({"network": {"classID": 1}})", R"({"network": {"priorities": [{"name": "eth0", "priority": 1}]}})",
+                             R"({"memory": {"useHierarchy": false}})", R"({"blockIO": {"leafWeight": 100}})",
+                             R"({"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "leafWeight": 100}]}})"}) {
+        EXPECT_THROW(hull::cgroups::v2_writes(resources(json)), hull::Error) << json;
+    }
+    EXPECT_NO_THROW(hull::cgroups::v2_writes(resources(R"({"memory": {"useHierarchy": true}, "network": {}})")));
+}
+
+TEST(ResourcesV1Test, IdleUseHierarchyAndLeafWeightsAreWritten) {
+    const auto w = hull::cgroups::v1_writes(resources(R"({"cpu": {"idle": 1}, "memory": {"useHierarchy": true},
+        "blockIO": {"weightDevice": [{"major": 8, "minor": 0, "leafWeight": 300}]}})"));
+    EXPECT_EQ(value_of(w, "cpu.idle"), "1");
+    EXPECT_EQ(value_of(w, "memory.use_hierarchy"), "1");
+    EXPECT_EQ(value_of(w, "blkio.leaf_weight_device"), "8:0 300");
 }
 
 TEST(ResourcesV2Test, ZeroSharesAndWeightsAreNotWritten) {

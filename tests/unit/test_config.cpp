@@ -214,8 +214,43 @@ INSTANTIATE_TEST_SUITE_P(
         Rule{"float_for_integer", [](oci::Json& d) { d["process"]["user"]["gid"] = 1.5; },
              "process.user.gid: expected unsigned integer, got floating-point number"},
         Rule{"array_for_object", [](oci::Json& d) { d["process"] = oci::Json::array(); },
-             "process: expected object, got array"}),
+             "process: expected object, got array"},
+        Rule{"version_garbage", [](oci::Json& d) { d["ociVersion"] = "banana"; },
+             "ociVersion: \"banana\" is not a version"},
+        Rule{"version_two_parts", [](oci::Json& d) { d["ociVersion"] = "1.0"; }, "ociVersion: \"1.0\" is not a version"},
+        Rule{"version_unknown_major", [](oci::Json& d) { d["ociVersion"] = "2.0.0"; },
+             "ociVersion: version 2.0.0 is not supported"},
+        Rule{"gid_mappings_alone", [](oci::Json& d) {
+                 d["mounts"] = {{{"destination", "/m"}, {"type", "bind"}, {"source", "/tmp"},
+                                 {"gidMappings", {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}}}};
+             },
+             "mounts[0].uidMappings: uidMappings and gidMappings go together"}),
     [](const ::testing::TestParamInfo<Rule>& info) { return info.param.name; });
+
+TEST(ConfigTest, VersionsOfTheOneSeriesAreAccepted) {
+    for (const char* version : {"1.0.0", "1.0.2-dev", "1.3.0", "1.2.1+build.5", "1.10.0-rc.1"}) {
+        oci::Json doc = minimal();
+        doc["ociVersion"] = version;
+        EXPECT_NO_THROW(oci::parse_config(doc)) << version;
+    }
+}
+
+TEST(ConfigTest, DocumentLimitsFailFast) {
+    const auto message = [](const std::string& text) {
+        try {
+            oci::parse_config_text(text, "config.json");
+        } catch (const oci::SpecError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    EXPECT_NE(message(std::string(100, '[') + std::string(100, ']')).find("nested deeper than 64 levels"), std::string::npos);
+    std::string wide = "[0";
+    for (size_t i = 0; i < oci::max_document_values; ++i) wide += ",0";
+    wide += "]";
+    EXPECT_NE(message(wide).find("more than"), std::string::npos);
+    EXPECT_NE(message(std::string(oci::max_document_bytes + 1, ' ')).find("bytes"), std::string::npos);
+}
 
 TEST(ConfigTest, InvalidJsonTextNamesTheOrigin) {
     try {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "hull/error.hpp"
+#include "hull/placement.hpp"
 #include "hull/process.hpp"
 
 namespace {
@@ -132,3 +133,47 @@ TEST(OomScoreTest, RaisesTheScore) {
 }
 
 }  // namespace
+
+TEST(PlacementTest, IdListsParseAndRefuseWhatDoesNotExist) {
+    using hull::process::parse_id_list;
+    EXPECT_EQ(parse_id_list("0-2,5", "f", 8), (std::vector<unsigned>{0, 1, 2, 5}));
+    EXPECT_EQ(parse_id_list("3,1,1", "f", 8), (std::vector<unsigned>{1, 3}));
+    EXPECT_THROW(parse_id_list("8", "f", 8), hull::Error);
+    EXPECT_THROW(parse_id_list("2-1", "f", 8), hull::Error);
+    EXPECT_THROW(parse_id_list("a", "f", 8), hull::Error);
+    EXPECT_THROW(parse_id_list("", "f", 8), hull::Error);
+    EXPECT_THROW(parse_id_list("1,", "f", 8), hull::Error);
+}
+
+TEST(PlacementTest, MemoryPolicyPlans) {
+    using hull::process::plan_memory_policy;
+    oci::LinuxMemoryPolicy p;
+    p.mode = "MPOL_BIND";
+    p.nodes = "0";
+    auto plan = plan_memory_policy(p, "0\n");
+    EXPECT_EQ(plan.mode, 2);
+    EXPECT_EQ(plan.nodemask, std::vector<unsigned long>{1});
+    p.nodes = "0-1";
+    EXPECT_EQ(plan_memory_policy(p, "0-3").nodemask, std::vector<unsigned long>{3});
+    p.flags = {"MPOL_F_STATIC_NODES"};
+    EXPECT_EQ(plan_memory_policy(p, "0-3").mode, 2 | (1 << 15));
+    p.nodes = "7";
+    try {
+        plan_memory_policy(p, "0");
+        FAIL();
+    } catch (const hull::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("node 7 is not an online NUMA node"), std::string::npos) << e.what();
+    }
+    p.nodes.emplace("0");
+    p.flags = {"MPOL_F_BOGUS"};
+    EXPECT_THROW(plan_memory_policy(p, "0"), hull::Error);
+    p.flags = {"MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"};
+    EXPECT_THROW(plan_memory_policy(p, "0"), hull::Error);
+    p.flags.clear();
+    p.mode = "MPOL_DEFAULT";
+    EXPECT_THROW(plan_memory_policy(p, "0"), hull::Error);  // takes no nodes
+    p.nodes.reset();
+    EXPECT_EQ(plan_memory_policy(p, "0").mode, 0);
+    p.mode = "MPOL_INTERLEAVE";
+    EXPECT_THROW(plan_memory_policy(p, "0"), hull::Error);  // needs nodes
+}

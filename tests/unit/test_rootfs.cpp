@@ -2,7 +2,10 @@
 #include <linux/mount.h>
 #include <sys/mount.h>
 
+#include <algorithm>
+
 #include "../../src/rootfs/mount_options.hpp"
+#include "hull/error.hpp"
 
 using hull::rootfs::parse_mount_options;
 
@@ -46,4 +49,55 @@ TEST(MountOptionsTest, UnknownOptionsGoToTheFilesystem) {
     const auto o = parse_mount_options({"nosuid", "mode=755", "size=65536k", "newinstance", "defaults"});
     EXPECT_EQ(o.data, "mode=755,size=65536k,newinstance");
     EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID));
+}
+
+TEST(MountOptionsTest, AccessTimeIsOneModeForBinds) {
+    // MOUNT_ATTR_RELATIME is 0: relatime must still replace a noatime the source has.
+    EXPECT_EQ(parse_mount_options({"noatime", "relatime"}).atime, std::optional<uint64_t>(MOUNT_ATTR_RELATIME));
+    EXPECT_EQ(parse_mount_options({"strictatime"}).atime, std::optional<uint64_t>(MOUNT_ATTR_STRICTATIME));
+    EXPECT_EQ(parse_mount_options({"norelatime"}).atime, std::optional<uint64_t>(MOUNT_ATTR_STRICTATIME));
+    EXPECT_EQ(parse_mount_options({"rnoatime"}).recursive_atime, std::optional<uint64_t>(MOUNT_ATTR_NOATIME));
+    EXPECT_EQ(parse_mount_options({"rnostrictatime"}).recursive_atime, std::optional<uint64_t>(MOUNT_ATTR_RELATIME));
+    EXPECT_FALSE(parse_mount_options({"ro"}).atime);
+}
+
+TEST(MountOptionsTest, SymfollowAndIversion) {
+    auto o = parse_mount_options({"nosymfollow", "symfollow"});
+    EXPECT_EQ(o.attr_clear, static_cast<uint64_t>(MOUNT_ATTR_NOSYMFOLLOW));
+    EXPECT_EQ(parse_mount_options({"rsymfollow"}).recursive_clear, static_cast<uint64_t>(MOUNT_ATTR_NOSYMFOLLOW));
+    o = parse_mount_options({"iversion"});
+    EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_I_VERSION));
+    EXPECT_TRUE(o.data.empty());
+    EXPECT_EQ(o.superblock_options, std::vector<std::string>{"iversion"});
+}
+
+TEST(MountOptionsTest, BindsRefuseWhatTheyCannotApply) {
+    const auto refused = [](const std::vector<std::string>& options, const char* type) {
+        oci::Mount m;
+        m.destination = "/m";
+        m.type = type;
+        m.options = options;
+        try {
+            hull::rootfs::check_mount_options(m, 3);
+        } catch (const hull::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    EXPECT_NE(refused({"rbind", "rdonly"}, "bind").find("mounts[3].options: \"rdonly\""), std::string::npos);
+    EXPECT_NE(refused({"bind", "sync"}, "none").find("superblock"), std::string::npos);
+    EXPECT_NE(refused({"bogusopt"}, "cgroup").find("\"bogusopt\""), std::string::npos);
+    EXPECT_EQ(refused({"rbind", "ro", "nosuid", "relatime", "rprivate"}, "bind"), "");
+    EXPECT_EQ(refused({"size=1m", "sync", "mode=755"}, "tmpfs"), "");  // the kernel judges a filesystem's options
+}
+
+TEST(MountOptionsTest, FeaturesListIsTheParsersTables) {
+    const auto known = hull::rootfs::known_mount_options();
+    EXPECT_TRUE(std::is_sorted(known.begin(), known.end()));
+    for (const auto& option : known) {
+        const auto o = parse_mount_options({option});
+        EXPECT_TRUE(o.filesystem_options.empty()) << option << " is listed but goes to the filesystem";
+    }
+    EXPECT_EQ(std::count(known.begin(), known.end(), "remount"), 0);
+    EXPECT_EQ(std::count(known.begin(), known.end(), "rnostrictatime"), 1);
 }

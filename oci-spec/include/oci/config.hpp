@@ -314,6 +314,16 @@ struct Spec {
     std::optional<Linux> linux;
 };
 
+// Limits on every document hull reads (config.json, process.json, resources): real ones are
+// tens of KiB and under 10 levels deep; these keep a hostile one to bounded time and memory.
+inline constexpr size_t max_document_bytes = 4 << 20;
+inline constexpr size_t max_document_depth = 64;
+inline constexpr size_t max_document_values = 256 * 1024;
+// Reads a document file of at most max_document_bytes (stdin for "-"); errors name the path.
+std::string read_document(const std::string& path);
+// Parses JSON text within the limits above; errors name `origin`.
+Json parse_json(const std::string& text, const std::string& origin);
+
 // Parses and validates a config.json document. Throws oci::SpecError naming the JSON path.
 // `origin` prefixes messages ("config.json").
 Spec parse_config(const Json& doc, const std::string& origin = "config.json");
