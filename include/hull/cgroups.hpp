@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,7 +29,10 @@ struct Layout {
 // Reads /proc/self/mountinfo (first mount of each hierarchy wins).
 Layout detect();
 // The same from the text of a mountinfo file (unit-testable).
-Layout detect_from_mountinfo(std::string_view mountinfo);
+// `is_cgroup(path, version)` confirms a mount point really is a cgroup filesystem of that
+// version (detect() asks statfs): a mountinfo line can be covered by a later mount.
+Layout detect_from_mountinfo(std::string_view mountinfo,
+                             const std::function<bool(const std::string&, int)>& is_cgroup = nullptr);
 
 // The cgroup path a container gets when linux.cgroupsPath is absent or relative.
 // Validates: no "..", no empty components beyond the leading "/", bounded length.

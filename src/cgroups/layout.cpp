@@ -1,4 +1,7 @@
 // Which cgroup hierarchies the host has, from /proc/self/mountinfo.
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
 #include <algorithm>
 #include <set>
 #include <sstream>
@@ -44,7 +47,7 @@ bool is_mount_option(const std::string& option) {
 
 }  // namespace
 
-Layout detect_from_mountinfo(std::string_view mountinfo) {
+Layout detect_from_mountinfo(std::string_view mountinfo, const std::function<bool(const std::string&, int)>& is_cgroup) {
     Layout layout;
     std::set<std::string> seen_controllers;
     std::stringstream lines{std::string(mountinfo)};
@@ -58,10 +61,10 @@ Layout detect_from_mountinfo(std::string_view mountinfo) {
         const std::string& fstype = after[0];
         const std::string mount_point = unescape(before[4]);
         if (fstype == "cgroup2") {
-            if (layout.unified_mount.empty()) layout.unified_mount = mount_point;
+            if (layout.unified_mount.empty() && (!is_cgroup || is_cgroup(mount_point, 2))) layout.unified_mount = mount_point;
             continue;
         }
-        if (fstype != "cgroup") continue;
+        if (fstype != "cgroup" || (is_cgroup && !is_cgroup(mount_point, 1))) continue;
         Hierarchy hierarchy;
         hierarchy.mount_point = mount_point;
         for (const auto& option : split(after[2], ',')) {
@@ -84,7 +87,16 @@ Layout detect_from_mountinfo(std::string_view mountinfo) {
     return layout;
 }
 
-Layout detect() { return detect_from_mountinfo(sys::read_file("/proc/self/mountinfo")); }
+Layout detect() {
+    // By the filesystem magic of what is mounted there now, never by a path existing: an empty
+    // directory or a tmpfs at /sys/fs/cgroup/unified is not a cgroup2 tree.
+    const auto is_cgroup = [](const std::string& path, int version) {
+        struct statfs fs {};
+        if (::statfs(path.c_str(), &fs) != 0) return false;
+        return fs.f_type == (version == 2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC);
+    };
+    return detect_from_mountinfo(sys::read_file("/proc/self/mountinfo"), is_cgroup);
+}
 
 std::string resolve_path(const std::optional<std::string>& cgroups_path, const std::string& container_id) {
     if (!cgroups_path || cgroups_path->empty()) return "/hull/" + container_id;

@@ -33,23 +33,25 @@ const char* level_name(spdlog::level::level_enum level) {
 }
 
 // logrus-style lines, the shape runc writes: JSON objects or key=value text.
+std::string runc_line(Format format, spdlog::level::level_enum level, const std::string& message,
+                      std::chrono::system_clock::time_point when) {
+    std::string line;
+    if (format == Format::Json) {
+        const nlohmann::ordered_json entry = {{"level", level_name(level)}, {"msg", message}, {"time", rfc3339(when)}};
+        line = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else {
+        line = "time=\"" + rfc3339(when) + "\" level=" + level_name(level) +
+               " msg=" + nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    return line + '\n';
+}
+
 class RuncFormatter final : public spdlog::formatter {
 public:
     explicit RuncFormatter(Format format) : format_(format) {}
 
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-        const std::string message(msg.payload.data(), msg.payload.size());
-        std::string line;
-        if (format_ == Format::Json) {
-            const nlohmann::ordered_json entry = {
-                {"level", level_name(msg.level)}, {"msg", message}, {"time", rfc3339(msg.time)}};
-            line = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        } else {
-            line = "time=\"" + rfc3339(msg.time) + "\" level=" + level_name(msg.level) +
-                   " msg=" + nlohmann::json(message).dump(-1, ' ', false,
-                                                          nlohmann::json::error_handler_t::replace);
-        }
-        line += '\n';
+        const std::string line = runc_line(format_, msg.level, std::string(msg.payload.data(), msg.payload.size()), msg.time);
         dest.append(line.data(), line.data() + line.size());
     }
 
@@ -64,6 +66,7 @@ private:
 struct LoggerState {
     std::shared_ptr<spdlog::logger> file;  // null without --log
     bool debug = false;
+    bool json_to_stderr = false;  // --log-format json without --log: runc writes the JSON lines to stderr
 };
 
 LoggerState& state() {
@@ -77,6 +80,10 @@ void write(spdlog::level::level_enum level, const std::string& message) {
         s.file->log(level, message);
         return;
     }
+    if (s.json_to_stderr) {
+        std::fputs(runc_line(Format::Json, level, message, std::chrono::system_clock::now()).c_str(), stderr);
+        return;
+    }
     if (level == spdlog::level::err) return;  // errors reach stderr through error()
     std::fprintf(stderr, "%s: %s\n", level_name(level), message.c_str());
 }
@@ -86,6 +93,7 @@ void write(spdlog::level::level_enum level, const std::string& message) {
 void init(const Options& options) {
     auto& s = state();
     s.debug = options.debug;
+    s.json_to_stderr = options.path.empty() && options.format == Format::Json;
     if (options.path.empty()) return;
     auto sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(options.path, false);
     s.file = std::make_shared<spdlog::logger>("hull", std::move(sink));
@@ -108,7 +116,7 @@ void warn(const std::string& message) { write(spdlog::level::warn, message); }
 
 void error(const std::string& message) {
     write(spdlog::level::err, message);
-    std::fprintf(stderr, "hull: %s\n", message.c_str());
+    if (!state().json_to_stderr) std::fprintf(stderr, "hull: %s\n", message.c_str());
 }
 
 }  // namespace hull::log

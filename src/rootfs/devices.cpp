@@ -54,18 +54,27 @@ void add_symlink(int dev_fd, const char* target, const char* name) {
     }
 }
 
+// Whether the rootfs already has the right device at `path` (no symlink followed).
+bool has_device(int root_fd, const std::string& path, dev_t device) {
+    UniqueFd fd = open_in_root(root_fd, path, O_PATH | O_NOFOLLOW, true);
+    struct stat st {};
+    return fd && ::fstat(fd.get(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == device;
+}
+
 }  // namespace
 
 void create_devices(const oci::Spec& spec, int root_fd, bool dev_from_config, bool user_namespace, bool has_devpts) {
-    if (dev_from_config) {
-        for (const auto& d : default_devices) {
-            const std::string path = std::string("/dev/") + d.name;
-            const std::string what = "default device " + path;
-            if (user_namespace) {
-                bind_host_device(root_fd, path, what);
-            } else {
-                make_node(root_fd, path, S_IFCHR | 0666, makedev(d.major, d.minor), 0, 0, what);
-            }
+    // config-linux "Default Devices": the runtime MUST supply them. On the config's /dev tmpfs
+    // they are made; on the image's own /dev only those missing or wrong are (the image keeps the
+    // rest of its /dev).
+    for (const auto& d : default_devices) {
+        const std::string path = std::string("/dev/") + d.name;
+        const std::string what = "default device " + path;
+        if (!dev_from_config && has_device(root_fd, path, makedev(d.major, d.minor))) continue;
+        if (user_namespace) {
+            bind_host_device(root_fd, path, what);
+        } else {
+            make_node(root_fd, path, S_IFCHR | 0666, makedev(d.major, d.minor), 0, 0, what);
         }
     }
     if (spec.linux) {

@@ -44,6 +44,15 @@ is_hybrid() { [ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ] && [ -d /sys/fs/cgroup
     [ "$(cat "/sys/fs/cgroup/cpu$CGROUP_PATH/cpu.shares")" = 512 ]
 }
 
+@test "hybrid host with a tmpfs over the cgroup2 tree: cgroup2 is told by its magic, v1 limits work" {
+    is_hybrid || skip "needs the hybrid layout"
+    config 'linux.resources.memory={"limit":67108864}' 'process.args=["cat","/sys/fs/cgroup/memory/memory.limit_in_bytes"]'
+    run unshare -m --propagation private sh -c 'mount -t tmpfs none /sys/fs/cgroup/unified && exec "$@"' x \
+        "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$output" = 67108864 ]
+}
+
 @test "the pids limit is enforced inside the container" {
     config 'linux.resources.pids={"limit":5}'
     set_cmd 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; echo started; ps -o pid | wc -l'

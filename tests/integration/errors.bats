@@ -24,6 +24,14 @@ PY
     grep -qi 'not exist' <<<"$stderr"
 }
 
+@test "--log-format json without --log writes the JSON error record to stderr, as runc does" {
+    run --separate-stderr rt --log-format json state nosuch
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+    [ "$(grep -c . <<<"$stderr")" -eq 1 ]
+    python3 -c 'import json, sys; e = json.loads(sys.argv[1]); assert e["level"] == "error" and "not exist" in e["msg"] and e["time"], e' "$stderr"
+}
+
 @test "--log FILE --log-format json writes one error record for a failed state" {
     run --separate-stderr rt --log "$TEST_DIR/log.json" --log-format json state nosuch
     [ "$status" -eq 1 ]

@@ -189,10 +189,30 @@ mount_opts() {
     drop_mount /dev/shm
     drop_mount /dev/mqueue
     ln -s "$TEST_DIR/hostfile" "$BUNDLE/rootfs/dev/null"
+    # The default devices replace what the image has at their paths (the symlink is not followed).
+    set_cmd 'stat -c "%F %t:%T" /dev/null; echo x > /dev/null; stat -c "%t:%T" /proc/timer_list'
     run rt run --bundle "$BUNDLE" "$ID"
-    assert_failed '/dev/null'
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "character special file 1:3" ]
+    [ "${lines[1]}" = 1:3 ]  # masked with it
     [ "$(cat "$TEST_DIR/hostfile")" = secret ]
     assert_nothing_left "$ID"
+}
+
+@test "Default Devices: a rootfs without /dev/null and no /dev mount in the config gets them" {
+    drop_mount /dev
+    drop_mount /dev/pts
+    drop_mount /dev/shm
+    drop_mount /dev/mqueue
+    rm -rf "$BUNDLE/rootfs/dev"
+    mkdir "$BUNDLE/rootfs/dev"
+    mknod -m 600 "$BUNDLE/rootfs/dev/keep" c 1 3  # the image's own nodes stay
+    set_cmd 'for d in null zero full random urandom tty; do stat -c "%n %t:%T" /dev/$d; done; ls /dev/keep'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "/dev/null 1:3" ]
+    [ "${lines[5]}" = "/dev/tty 5:0" ]
+    [ "${lines[6]}" = /dev/keep ]
 }
 
 @test "--no-pivot runs the container with its rootfs as /" {

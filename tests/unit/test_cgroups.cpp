@@ -30,6 +30,15 @@ TEST(CgroupLayoutTest, DetectsHybrid) {
     EXPECT_EQ(layout.v1[2].controllers, std::vector<std::string>{"name=systemd"});
 }
 
+TEST(CgroupLayoutTest, AMountPointThatIsNotACgroupNowIsLeftOut) {
+    // hybrid_mountinfo's unified tree, covered by a tmpfs (statfs says so): a v1 host.
+    const auto layout = hull::cgroups::detect_from_mountinfo(
+        hybrid_mountinfo, [](const std::string& path, int version) { return !(version == 2 && path == "/sys/fs/cgroup/unified"); });
+    EXPECT_EQ(layout.mode, Mode::Legacy);
+    EXPECT_TRUE(layout.unified_mount.empty());
+    EXPECT_EQ(layout.v1.size(), 3u);
+}
+
 TEST(CgroupLayoutTest, DetectsPureV2AndPureV1AndEscapes) {
     auto v2 = hull::cgroups::detect_from_mountinfo("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
     EXPECT_EQ(v2.mode, Mode::Unified);
