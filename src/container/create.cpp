@@ -324,7 +324,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
     try {
         if (spec.hooks) {
-            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "creating");
+            // runtime.md: these hooks run after the environment is created (step 2), so the
+            // state they get says "created", as for startContainer.
+            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "created");
             const std::string json = oci::to_json(state).dump();
             hooks::run_all(spec.hooks->prestart, "prestart", json);
             hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);

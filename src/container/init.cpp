@@ -146,7 +146,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
 
     sync.send(Message::RunCreateRuntimeHooks);
     sync.expect(Message::HooksDone, "createRuntime hooks");
-    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", hook_state_json(ctx, pid, "creating"));
+    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", hook_state_json(ctx, pid, "created"));
 
     rootfs::enter(rootfs_ctx);
     ns::apply_sysctl(linux.sysctl);
