@@ -69,6 +69,10 @@ void validate_for_linux(oci::Spec& spec) {
     ns::validate_sysctl(spec);
     rootfs::validate_mounts(spec);
     if (!oci::has_namespace(spec, "mount")) throw Error("linux.namespaces: a mount namespace is required");
+    if (spec.linux && !spec.linux->netDevices.empty()) {
+        throw Error("linux.netDevices[\"" + spec.linux->netDevices.begin()->first +
+                    "\"]: moving host interfaces into the container is not supported by hull yet (features: netDevices disabled)");
+    }
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {
