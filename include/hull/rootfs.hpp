@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hull/cgroups.hpp"
+#include "hull/fd.hpp"
 #include "oci/config.hpp"
 
 namespace hull::rootfs {
@@ -24,6 +25,9 @@ struct Context {
     bool no_pivot = false;        // --no-pivot: MS_MOVE + chroot instead of pivot_root
     std::string console_path;     // pty slave path to bind on /dev/console when terminal is true
     std::optional<std::string> mount_label;  // linux.mountLabel when SELinux is enabled (hull/lsm.hpp)
+    // Per config mount, a bind tree the runtime cloned in the host's mount namespace (-1: none).
+    // See open_shared_binds.
+    std::vector<int> host_trees;
 };
 
 // Copy-on-write rootfs, opt-in per container: the bundle's rootfs is the read-only lower layer
@@ -49,6 +53,14 @@ void mount_overlay(const std::string& lower, const OverlayDirs& dirs);
 // In the runtime, before anything is made: refuses each config mount no mount call could apply
 // as asked (mount options, id mappings), naming mounts[i].
 void validate_mounts(const oci::Spec& spec);
+
+// In the runtime, before the container's mount namespace exists: for each bind mount with
+// shared/rshared propagation, a clone of its source made here, so that it is a peer of the
+// host's mount and what the container mounts under it propagates back to the host
+// (Kubernetes' Bidirectional). A clone made in the container's namespace, which is rslave while
+// it is set up, could only be the host's slave. Empty fds elsewhere; none with a user namespace
+// (the tree could not be attached there).
+std::vector<UniqueFd> open_shared_binds(const oci::Spec& spec, const std::string& bundle, bool user_namespace);
 
 // Every mount option hull applies, sorted: what `features` reports (mount_options.cpp's tables).
 std::vector<std::string> known_mount_options();

@@ -188,6 +188,8 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     UniqueFd procfs;
     if (labels.apparmor_profile || labels.selinux_label) procfs = lsm::open_host_procfs();
     const ns::Plan namespaces = ns::plan(spec);
+    const std::vector<UniqueFd> host_trees =
+        rootfs::open_shared_binds(spec, bundle, namespaces.has(CLONE_NEWUSER) || namespaces.joined(CLONE_NEWUSER) != nullptr);
     UniqueFd console_socket;
     UniqueFd relay_socket;  // our end, when the master comes to hull itself
     if (spec.process->terminal) {
@@ -270,6 +272,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.labels = labels;
     ctx.procfs_fd = procfs.get();
     ctx.memory_policy = memory_policy;
+    for (const auto& tree : host_trees) ctx.host_trees.push_back(tree.get());
 
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;

@@ -72,12 +72,18 @@ void set_recursive_attributes(int tree_fd, const MountOptions& o, const std::str
     set_attributes(tree_fd, AT_RECURSIVE, o.recursive_set, o.recursive_clear, o.recursive_atime, what + " (recursive)");
 }
 
-void bind_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what) {
+UniqueFd clone_source(const std::string& source, const MountOptions& options, const std::string& what) {
+    UniqueFd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | (options.recursive_bind ? AT_RECURSIVE : 0)));
+    if (!tree) throw_errno(what + ": open_tree " + source);
+    return tree;
+}
+
+void bind_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what,
+                int host_tree = -1) {
     const std::string source = bind_source(m, ctx);
     struct stat st {};
     if (::stat(source.c_str(), &st) != 0) throw_errno(what + ": source " + source);
-    UniqueFd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | (options.recursive_bind ? AT_RECURSIVE : 0)));
-    if (!tree) throw_errno(what + ": open_tree " + source);
+    UniqueFd tree = host_tree >= 0 ? UniqueFd(host_tree) : clone_source(source, options, what);
     set_recursive_attributes(tree.get(), options, what);
     set_attributes(tree.get(), 0, options.attr_set, options.attr_clear, options.atime, what);
     UniqueFd target = make_target(root_fd, m.destination, !S_ISDIR(st.st_mode), what);
@@ -200,7 +206,7 @@ void mount_one(const oci::Mount& m, size_t index, const Context& ctx, int root_f
     const MountOptions options = parse_mount_options(m.options);
     if (options.idmap || !m.uidMappings.empty()) throw Error(what + ": idmapped mounts are not supported yet");
     if (is_bind(m, options)) {
-        bind_mount(m, options, ctx, root_fd, what);
+        bind_mount(m, options, ctx, root_fd, what, index < ctx.host_trees.size() ? ctx.host_trees[index] : -1);
         return;
     }
     const std::string type = m.type.value_or("");
@@ -305,14 +311,30 @@ void pivot_into(const Context& ctx) {
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else {
         if (::syscall(SYS_pivot_root, ".", ".") != 0) throw_errno("pivot_root " + ctx.rootfs);
-        // The old root is stacked under "."; detach it without propagating to the host.
-        if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) throw_errno("make old root rslave");
+        // The old root is stacked on "."; detaching it cannot reach the host: prepare made the
+        // whole namespace rslave (or rprivate) before anything was mounted. (An MS_SLAVE|MS_REC
+        // on "." here would hit the new root's tree, "." being the new root's mount, and turn
+        // rshared binds into the host's slaves.)
         if (::umount2(".", MNT_DETACH) != 0) throw_errno("detach old root");
     }
     if (::chdir("/") != 0) throw_errno("chdir /");
 }
 
 }  // namespace
+
+std::vector<UniqueFd> open_shared_binds(const oci::Spec& spec, const std::string& bundle, bool user_namespace) {
+    std::vector<UniqueFd> trees(spec.mounts.size());
+    if (user_namespace) return trees;
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+        const oci::Mount& m = spec.mounts[i];
+        const MountOptions options = parse_mount_options(m.options);
+        if (!is_bind(m, options) || (options.propagation & MS_SHARED) == 0) continue;
+        Context ctx;
+        ctx.bundle = bundle;
+        trees[i] = clone_source(bind_source(m, ctx), options, describe(m, i));
+    }
+    return trees;
+}
 
 void validate_mounts(const oci::Spec& spec) {
     for (size_t i = 0; i < spec.mounts.size(); ++i) check_mount_options(spec.mounts[i], i);
