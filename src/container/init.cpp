@@ -93,7 +93,9 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         sync.send(Message::UserNamespaceReady);
         sync.expect(Message::MappingsWritten, "id mappings");
     }
-    if (plan.has(CLONE_NEWUSER)) become_namespace_root();
+    // A user namespace joined by path too: until then our ids are the host's, unmapped there, and
+    // whatever we make in the namespaces it owns (/dev/pts on its tmpfs) fails with EOVERFLOW.
+    if (plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr) become_namespace_root();
 }
 
 [[noreturn]] void init_main(const InitContext& ctx) {
