@@ -4,14 +4,20 @@
 // symlinks out of it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "hull/cgroups.hpp"
+#include "hull/fd.hpp"
+#include "hull/namespaces.hpp"
 #include "oci/config.hpp"
 
 namespace hull::rootfs {
+
+// Detached, idmapped bind trees by mounts[] index (make_idmapped_trees).
+using IdmappedTrees = std::map<size_t, UniqueFd>;
 
 struct Context {
     const oci::Spec* spec = nullptr;
@@ -24,7 +30,15 @@ struct Context {
     bool no_pivot = false;        // --no-pivot: MS_MOVE + chroot instead of pivot_root
     std::string console_path;     // pty slave path to bind on /dev/console when terminal is true
     std::optional<std::string> mount_label;  // linux.mountLabel when SELinux is enabled (hull/lsm.hpp)
+    const IdmappedTrees* idmapped_trees = nullptr;  // made by the runtime; attached in place of those mounts
 };
+
+// In the runtime, before the container process is cloned: the idmapped bind mounts (idmap,
+// ridmap, mounts[].uidMappings/gidMappings) as detached trees. MOUNT_ATTR_IDMAP needs
+// CAP_SYS_ADMIN over the source's filesystem, which the container's user namespace never has.
+// A mount without mappings of its own takes the container's user namespace's.
+inline constexpr bool idmapped_mounts = true;  // what `features` reports (mountExtensions.idmap)
+IdmappedTrees make_idmapped_trees(const oci::Spec& spec, const std::string& bundle, const ns::Plan& namespaces);
 
 // Copy-on-write rootfs, opt-in per container: the bundle's rootfs is the read-only lower layer
 // of an overlay whose upper layer lives in the state dir (removed by delete) or, with the second
@@ -47,7 +61,8 @@ void make_overlay_dirs(const OverlayDirs& dirs);
 void mount_overlay(const std::string& lower, const OverlayDirs& dirs);
 
 // In the runtime, before anything is made: refuses each config mount no mount call could apply
-// as asked (mount options, id mappings), naming mounts[i].
+// as asked (mount options; id mappings on a mount that is not a bind, or idmap without a mapping
+// to take), naming mounts[i].
 void validate_mounts(const oci::Spec& spec);
 
 // Every mount option hull applies, sorted: what `features` reports (mount_options.cpp's tables).

@@ -266,6 +266,8 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.labels = labels;
     ctx.procfs_fd = procfs.get();
     ctx.memory_policy = memory_policy;
+    const rootfs::IdmappedTrees idmapped_trees = rootfs::make_idmapped_trees(spec, bundle, namespaces);
+    ctx.idmapped_trees = &idmapped_trees;
 
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;

@@ -142,6 +142,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     rootfs_ctx.cgroup_path = ctx.cgroup_path;
     rootfs_ctx.no_pivot = ctx.no_pivot;
     rootfs_ctx.mount_label = ctx.labels.mount_label;
+    rootfs_ctx.idmapped_trees = ctx.idmapped_trees;
     rootfs::prepare(rootfs_ctx);
 
     sync.send(Message::RunCreateRuntimeHooks);

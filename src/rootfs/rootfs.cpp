@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "bind.hpp"
 #include "copyup.hpp"
 #include "devices.hpp"
 #include "fd_path.hpp"
@@ -35,19 +36,8 @@ unsigned long propagation_flags(const std::string& name) {
     throw Error("linux.rootfsPropagation: unknown value \"" + name + "\"");
 }
 
-std::string describe(const oci::Mount& m, size_t index) {
-    return "mount " + m.source.value_or(m.type.value_or("none")) + " on " + m.destination + " (mounts[" +
-           std::to_string(index) + "])";
-}
-
 bool is_bind(const oci::Mount& m, const MountOptions& options) {
     return options.bind || m.type.value_or("") == "bind";
-}
-
-std::string bind_source(const oci::Mount& m, const Context& ctx) {
-    const std::string source = m.source.value_or("");
-    if (source.empty()) throw Error("mount on " + m.destination + ": a bind mount needs a source");
-    return source.front() == '/' ? source : ctx.bundle + "/" + source;
 }
 
 void set_propagation(int target_fd, unsigned long propagation, const std::string& what) {
@@ -57,31 +47,17 @@ void set_propagation(int target_fd, unsigned long propagation, const std::string
     }
 }
 
-// mount_setattr of one set of attributes (AT_RECURSIVE for the r* options); the access-time
-// mode is one field, replaced as a whole.
-void set_attributes(int tree_fd, unsigned flags, uint64_t set, uint64_t clear, const std::optional<uint64_t>& atime,
-                    const std::string& what) {
-    if (atime) {
-        set |= *atime;
-        clear |= MOUNT_ATTR__ATIME;
-    }
-    if ((set | clear) != 0 && mount_setattr(tree_fd, flags, set, clear) != 0) throw_errno(what + ": set mount flags");
-}
-
-void set_recursive_attributes(int tree_fd, const MountOptions& o, const std::string& what) {
-    set_attributes(tree_fd, AT_RECURSIVE, o.recursive_set, o.recursive_clear, o.recursive_atime, what + " (recursive)");
-}
-
-void bind_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what) {
-    const std::string source = bind_source(m, ctx);
+// `prepared`: the tree the runtime made for an idmapped mount (-1: clone the source here).
+void bind_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what,
+                int prepared = -1) {
+    const std::string source = bind_source(m, ctx.bundle);
     struct stat st {};
     if (::stat(source.c_str(), &st) != 0) throw_errno(what + ": source " + source);
-    UniqueFd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | (options.recursive_bind ? AT_RECURSIVE : 0)));
-    if (!tree) throw_errno(what + ": open_tree " + source);
-    set_recursive_attributes(tree.get(), options, what);
-    set_attributes(tree.get(), 0, options.attr_set, options.attr_clear, options.atime, what);
+    UniqueFd cloned;
+    if (prepared < 0) cloned = clone_bind_tree(source, options, what);
+    const int tree = prepared >= 0 ? prepared : cloned.get();
     UniqueFd target = make_target(root_fd, m.destination, !S_ISDIR(st.st_mode), what);
-    if (move_mount(tree.get(), target.get()) != 0) throw_errno(what);
+    if (move_mount(tree, target.get()) != 0) throw_errno(what);
     UniqueFd mounted = open_in_root(root_fd, m.destination, O_PATH);
     if (!mounted) throw_errno(what + ": reopen");
     set_propagation(mounted.get(), options.propagation, what);
@@ -196,11 +172,13 @@ void copy_up_mount(const oci::Mount& m, const MountOptions& options, int root_fd
 }
 
 void mount_one(const oci::Mount& m, size_t index, const Context& ctx, int root_fd) {
-    const std::string what = describe(m, index);
+    const std::string what = describe_mount(m, index);
     const MountOptions options = parse_mount_options(m.options);
-    if (options.idmap || !m.uidMappings.empty()) throw Error(what + ": idmapped mounts are not supported yet");
     if (is_bind(m, options)) {
-        bind_mount(m, options, ctx, root_fd, what);
+        const auto prepared = ctx.idmapped_trees ? ctx.idmapped_trees->find(index) : IdmappedTrees::const_iterator{};
+        const bool idmapped = ctx.idmapped_trees && prepared != ctx.idmapped_trees->end();
+        if (!idmapped && (options.idmap || !m.uidMappings.empty())) throw Error(what + ": the runtime made no idmapped tree for it");
+        bind_mount(m, options, ctx, root_fd, what, idmapped ? prepared->second.get() : -1);
         return;
     }
     const std::string type = m.type.value_or("");
@@ -315,7 +293,10 @@ void pivot_into(const Context& ctx) {
 }  // namespace
 
 void validate_mounts(const oci::Spec& spec) {
-    for (size_t i = 0; i < spec.mounts.size(); ++i) check_mount_options(spec.mounts[i], i);
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+        check_mount_options(spec.mounts[i], i);
+        check_idmap(spec, spec.mounts[i], i);
+    }
 }
 
 void prepare(const Context& ctx) {
