@@ -4,7 +4,6 @@
 // symlinks out of it.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,9 +14,6 @@
 #include "oci/config.hpp"
 
 namespace hull::rootfs {
-
-// Detached, idmapped bind trees by mounts[] index (make_idmapped_trees).
-using IdmappedTrees = std::map<size_t, UniqueFd>;
 
 struct Context {
     const oci::Spec* spec = nullptr;
@@ -30,15 +26,12 @@ struct Context {
     bool no_pivot = false;        // --no-pivot: MS_MOVE + chroot instead of pivot_root
     std::string console_path;     // pty slave path to bind on /dev/console when terminal is true
     std::optional<std::string> mount_label;  // linux.mountLabel when SELinux is enabled (hull/lsm.hpp)
-    const IdmappedTrees* idmapped_trees = nullptr;  // made by the runtime; attached in place of those mounts
+    // Per config mount, a bind tree the runtime cloned in the host's mount namespace (-1: none).
+    // See open_host_trees.
+    std::vector<int> host_trees;
 };
 
-// In the runtime, before the container process is cloned: the idmapped bind mounts (idmap,
-// ridmap, mounts[].uidMappings/gidMappings) as detached trees. MOUNT_ATTR_IDMAP needs
-// CAP_SYS_ADMIN over the source's filesystem, which the container's user namespace never has.
-// A mount without mappings of its own takes the container's user namespace's.
 inline constexpr bool idmapped_mounts = true;  // what `features` reports (mountExtensions.idmap)
-IdmappedTrees make_idmapped_trees(const oci::Spec& spec, const std::string& bundle, const ns::Plan& namespaces);
 
 // Copy-on-write rootfs, opt-in per container: the bundle's rootfs is the read-only lower layer
 // of an overlay whose upper layer lives in the state dir (removed by delete) or, with the second
@@ -64,6 +57,17 @@ void mount_overlay(const std::string& lower, const OverlayDirs& dirs);
 // as asked (mount options; id mappings on a mount that is not a bind, or idmap without a mapping
 // to take), naming mounts[i].
 void validate_mounts(const oci::Spec& spec);
+
+// In the runtime, before the container process exists: the bind trees it cannot clone itself,
+// per config mount (empty fds elsewhere); the container process attaches them.
+// - Idmapped binds (idmap, ridmap, mounts[].uidMappings/gidMappings): MOUNT_ATTR_IDMAP needs
+//   CAP_SYS_ADMIN over the source's filesystem (the host's), which the container's user namespace
+//   never has. A mount without mappings of its own maps as the container's user namespace does.
+// - Binds with shared/rshared propagation, so that the clone is a peer of the host's mount and
+//   what the container mounts under it propagates back to the host (Kubernetes' Bidirectional).
+//   A clone made in the container's namespace, which is rslave while it is set up, could only
+//   be the host's slave. None with a user namespace (the tree could not be attached there).
+std::vector<UniqueFd> open_host_trees(const oci::Spec& spec, const std::string& bundle, const ns::Plan& namespaces);
 
 // Every mount option hull applies, sorted: what `features` reports (mount_options.cpp's tables).
 std::vector<std::string> known_mount_options();

@@ -69,6 +69,10 @@ void validate_for_linux(oci::Spec& spec) {
     ns::validate_sysctl(spec);
     rootfs::validate_mounts(spec);
     if (!oci::has_namespace(spec, "mount")) throw Error("linux.namespaces: a mount namespace is required");
+    if (spec.linux && !spec.linux->netDevices.empty()) {
+        throw Error("linux.netDevices[\"" + spec.linux->netDevices.begin()->first +
+                    "\"]: moving host interfaces into the container is not supported by hull yet (features: netDevices disabled)");
+    }
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {
@@ -184,6 +188,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     UniqueFd procfs;
     if (labels.apparmor_profile || labels.selinux_label) procfs = lsm::open_host_procfs();
     const ns::Plan namespaces = ns::plan(spec);
+    const std::vector<UniqueFd> host_trees = rootfs::open_host_trees(spec, bundle, namespaces);
     UniqueFd console_socket;
     UniqueFd relay_socket;  // our end, when the master comes to hull itself
     if (spec.process->terminal) {
@@ -266,8 +271,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.labels = labels;
     ctx.procfs_fd = procfs.get();
     ctx.memory_policy = memory_policy;
-    const rootfs::IdmappedTrees idmapped_trees = rootfs::make_idmapped_trees(spec, bundle, namespaces);
-    ctx.idmapped_trees = &idmapped_trees;
+    for (const auto& tree : host_trees) ctx.host_trees.push_back(tree.get());
 
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
@@ -326,7 +330,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
     try {
         if (spec.hooks) {
-            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "creating");
+            // runtime.md: these hooks run after the environment is created (step 2), so the
+            // state they get says "created", as for startContainer.
+            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "created");
             const std::string json = oci::to_json(state).dump();
             hooks::run_all(spec.hooks->prestart, "prestart", json);
             hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);

@@ -93,7 +93,9 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         sync.send(Message::UserNamespaceReady);
         sync.expect(Message::MappingsWritten, "id mappings");
     }
-    if (plan.has(CLONE_NEWUSER)) become_namespace_root();
+    // A user namespace joined by path too: until then our ids are the host's, unmapped there, and
+    // whatever we make in the namespaces it owns (/dev/pts on its tmpfs) fails with EOVERFLOW.
+    if (plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr) become_namespace_root();
 }
 
 [[noreturn]] void init_main(const InitContext& ctx) {
@@ -142,12 +144,12 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     rootfs_ctx.cgroup_path = ctx.cgroup_path;
     rootfs_ctx.no_pivot = ctx.no_pivot;
     rootfs_ctx.mount_label = ctx.labels.mount_label;
-    rootfs_ctx.idmapped_trees = ctx.idmapped_trees;
+    rootfs_ctx.host_trees = ctx.host_trees;
     rootfs::prepare(rootfs_ctx);
 
     sync.send(Message::RunCreateRuntimeHooks);
     sync.expect(Message::HooksDone, "createRuntime hooks");
-    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", hook_state_json(ctx, pid, "creating"));
+    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", hook_state_json(ctx, pid, "created"));
 
     rootfs::enter(rootfs_ctx);
     ns::apply_sysctl(linux.sysctl);

@@ -78,12 +78,16 @@ void set_recursive_attributes(int tree_fd, const MountOptions& options, const st
                    what + " (recursive)");
 }
 
-UniqueFd clone_bind_tree(const std::string& source, const MountOptions& options, const std::string& what, int idmap_userns) {
+bool is_bind(const oci::Mount& m, const MountOptions& options) { return options.bind || m.type.value_or("") == "bind"; }
+
+bool wants_idmap(const oci::Mount& m, const MountOptions& options) {
+    return options.idmap || !m.uidMappings.empty() || !m.gidMappings.empty();
+}
+
+UniqueFd clone_source(const std::string& source, const MountOptions& options, const std::string& what, int idmap_userns) {
     UniqueFd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | (options.recursive_bind ? AT_RECURSIVE : 0)));
     if (!tree) throw_errno(what + ": open_tree " + source);
     if (idmap_userns >= 0) set_id_mapping(tree.get(), options, idmap_userns, source, what);
-    set_recursive_attributes(tree.get(), options, what);
-    set_attributes(tree.get(), 0, options.attr_set, options.attr_clear, options.atime, what);
     return tree;
 }
 

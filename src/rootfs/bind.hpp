@@ -24,13 +24,17 @@ void set_attributes(int tree_fd, unsigned flags, uint64_t set, uint64_t clear, c
                     const std::string& what);
 void set_recursive_attributes(int tree_fd, const MountOptions& options, const std::string& what);
 
-// A detached copy of `source` (with its submounts for rbind) carrying the options' attributes,
-// idmapped with the user namespace `idmap_userns` when it is not -1 (all submounts for
-// `recursive_idmap`, ridmap). Throws naming `what`.
-UniqueFd clone_bind_tree(const std::string& source, const MountOptions& options, const std::string& what,
-                         int idmap_userns = -1);
+bool is_bind(const oci::Mount& m, const MountOptions& options);
+// idmap, ridmap, or mappings of its own.
+bool wants_idmap(const oci::Mount& m, const MountOptions& options);
 
-// idmap.cpp: refuses at create an idmapped mount that is not a bind, or the idmap option without
+// A detached copy of `source` (with its submounts for rbind), idmapped with the user namespace
+// `idmap_userns` when it is not -1 (all submounts for `recursive_idmap`, ridmap). Throws naming
+// `what`.
+UniqueFd clone_source(const std::string& source, const MountOptions& options, const std::string& what,
+                      int idmap_userns = -1);
+
+// host_trees.cpp: refuses at create an idmapped mount that is not a bind, or the idmap option without
 // mappings of its own or of the container's user namespace.
 void check_idmap(const oci::Spec& spec, const oci::Mount& m, size_t index);
 

@@ -36,10 +36,6 @@ unsigned long propagation_flags(const std::string& name) {
     throw Error("linux.rootfsPropagation: unknown value \"" + name + "\"");
 }
 
-bool is_bind(const oci::Mount& m, const MountOptions& options) {
-    return options.bind || m.type.value_or("") == "bind";
-}
-
 void set_propagation(int target_fd, unsigned long propagation, const std::string& what) {
     if (propagation == 0) return;
     if (::mount(nullptr, fd_path(target_fd).c_str(), nullptr, propagation, nullptr) != 0) {
@@ -47,17 +43,17 @@ void set_propagation(int target_fd, unsigned long propagation, const std::string
     }
 }
 
-// `prepared`: the tree the runtime made for an idmapped mount (-1: clone the source here).
+// `host_tree`: the tree the runtime cloned for this mount (open_host_trees), or -1: clone here.
 void bind_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what,
-                int prepared = -1) {
+                int host_tree = -1) {
     const std::string source = bind_source(m, ctx.bundle);
     struct stat st {};
     if (::stat(source.c_str(), &st) != 0) throw_errno(what + ": source " + source);
-    UniqueFd cloned;
-    if (prepared < 0) cloned = clone_bind_tree(source, options, what);
-    const int tree = prepared >= 0 ? prepared : cloned.get();
+    UniqueFd tree = host_tree >= 0 ? UniqueFd(host_tree) : clone_source(source, options, what);
+    set_recursive_attributes(tree.get(), options, what);
+    set_attributes(tree.get(), 0, options.attr_set, options.attr_clear, options.atime, what);
     UniqueFd target = make_target(root_fd, m.destination, !S_ISDIR(st.st_mode), what);
-    if (move_mount(tree, target.get()) != 0) throw_errno(what);
+    if (move_mount(tree.get(), target.get()) != 0) throw_errno(what);
     UniqueFd mounted = open_in_root(root_fd, m.destination, O_PATH);
     if (!mounted) throw_errno(what + ": reopen");
     set_propagation(mounted.get(), options.propagation, what);
@@ -175,10 +171,9 @@ void mount_one(const oci::Mount& m, size_t index, const Context& ctx, int root_f
     const std::string what = describe_mount(m, index);
     const MountOptions options = parse_mount_options(m.options);
     if (is_bind(m, options)) {
-        const auto prepared = ctx.idmapped_trees ? ctx.idmapped_trees->find(index) : IdmappedTrees::const_iterator{};
-        const bool idmapped = ctx.idmapped_trees && prepared != ctx.idmapped_trees->end();
-        if (!idmapped && (options.idmap || !m.uidMappings.empty())) throw Error(what + ": the runtime made no idmapped tree for it");
-        bind_mount(m, options, ctx, root_fd, what, idmapped ? prepared->second.get() : -1);
+        const int host_tree = index < ctx.host_trees.size() ? ctx.host_trees[index] : -1;
+        if (host_tree < 0 && wants_idmap(m, options)) throw Error(what + ": the runtime made no idmapped tree for it");
+        bind_mount(m, options, ctx, root_fd, what, host_tree);
         return;
     }
     const std::string type = m.type.value_or("");
@@ -283,8 +278,10 @@ void pivot_into(const Context& ctx) {
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else {
         if (::syscall(SYS_pivot_root, ".", ".") != 0) throw_errno("pivot_root " + ctx.rootfs);
-        // The old root is stacked under "."; detach it without propagating to the host.
-        if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) throw_errno("make old root rslave");
+        // The old root is stacked on "."; detaching it cannot reach the host: prepare made the
+        // whole namespace rslave (or rprivate) before anything was mounted. (An MS_SLAVE|MS_REC
+        // on "." here would hit the new root's tree, "." being the new root's mount, and turn
+        // rshared binds into the host's slaves.)
         if (::umount2(".", MNT_DETACH) != 0) throw_errno("detach old root");
     }
     if (::chdir("/") != 0) throw_errno("chdir /");

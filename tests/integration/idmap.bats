@@ -43,8 +43,8 @@ user_namespace() {
     user_namespace
     config "mounts+={\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"$TEST_DIR/src\",\"options\":[\"bind\"],
         \"uidMappings\":[{\"containerID\":1000,\"hostID\":100000,\"size\":1}],\"gidMappings\":[{\"containerID\":1000,\"hostID\":100000,\"size\":1}]}" \
-        "mounts+={\"destination\":\"/mine\",\"type\":\"bind\",\"source\":\"$TEST_DIR/src2\",\"options\":[\"rbind\",\"idmap\"]}"
-    set_cmd 'stat -c "%u:%g" /data/f /mine/five; id -u; touch /data/byroot'
+        "mounts+={\"destination\":\"/mine\",\"type\":\"bind\",\"source\":\"$TEST_DIR/src2\",\"options\":[\"rbind\",\"idmap\",\"ro\"]}"
+    set_cmd 'stat -c "%u:%g" /data/f /mine/five; id -u; touch /data/byroot; touch /mine/x 2>&1 || true'
     run rt run --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = 0:0 ]
@@ -52,6 +52,7 @@ user_namespace() {
     # which is 5 inside.
     [ "${lines[1]}" = 5:5 ]
     [ "${lines[2]}" = 0 ]
+    [[ "${lines[3]}" == *"Read-only file system"* ]]  # the options apply to an idmapped tree too
     [ "$(stat -c %u:%g "$TEST_DIR/src/byroot")" = 1000:1000 ]
     assert_nothing_left "$ID"
 }

@@ -168,3 +168,21 @@ load helpers
     [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$before" ]
     assert_nothing_left "$ID"
 }
+
+@test "a user namespace joined by path, as root, with the default mounts: the init is root there" {
+    unshare -U sleep 300 &
+    local holder=$!
+    CLEANUP_PIDS+=("$holder")
+    for i in $(seq 50); do [ "$(readlink /proc/$holder/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break; sleep 0.05; done
+    echo "0 100000 65536" > "/proc/$holder/uid_map"
+    echo "0 100000 65536" > "/proc/$holder/gid_map"
+    chown -R 100000:100000 "$BUNDLE/rootfs"
+    config "@c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'user'] + [{'type': 'user', 'path': '/proc/$holder/ns/user'}]" \
+        -linux.uidMappings -linux.gidMappings
+    set_cmd 'id -u; stat -c %u /dev/pts; cat /proc/self/uid_map'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 0 ]
+    [ "${lines[1]}" = 0 ]
+    [[ "${lines[2]}" =~ ^\ +0\ +100000\ +65536$ ]]
+}

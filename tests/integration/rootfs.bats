@@ -238,3 +238,24 @@ mount_opts() {
         esac
     done
 }
+
+@test "rshared bind: a mount made inside the container appears on the host (Bidirectional); rslave does not send back" {
+    mkdir -p "$TEST_DIR/shared" "$TEST_DIR/slave"
+    # Kubernetes makes the host path a shared mount; this host's / is private.
+    for d in shared slave; do
+        mount --bind "$TEST_DIR/$d" "$TEST_DIR/$d"
+        mount --make-shared "$TEST_DIR/$d"
+    done
+    config "mounts+={\"destination\":\"/mnt/shared\",\"type\":\"bind\",\"source\":\"$TEST_DIR/shared\",\"options\":[\"rbind\",\"rshared\"]}" \
+        "mounts+={\"destination\":\"/mnt/slave\",\"type\":\"bind\",\"source\":\"$TEST_DIR/slave\",\"options\":[\"rbind\",\"rslave\"]}" \
+        'process.capabilities={"bounding":["CAP_SYS_ADMIN"],"effective":["CAP_SYS_ADMIN"],"permitted":["CAP_SYS_ADMIN"]}'
+    set_cmd 'mkdir -p /mnt/shared/sub /mnt/slave/sub && mount -t tmpfs in /mnt/shared/sub && echo hi > /mnt/shared/sub/f &&
+             mount -t tmpfs in /mnt/slave/sub && grep -c " /mnt/shared " /proc/self/mountinfo'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$output" = 1 ]  # the bind itself is there once, and did not propagate back to the host
+    [ "$(cat "$TEST_DIR/shared/sub/f")" = hi ]
+    grep -q " $TEST_DIR/shared/sub " /proc/self/mountinfo
+    ! grep -q " $TEST_DIR/slave/sub " /proc/self/mountinfo
+    ! grep -q " $BUNDLE/rootfs" /proc/self/mountinfo
+}

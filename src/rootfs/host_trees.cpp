@@ -1,9 +1,8 @@
-// Idmapped bind mounts: the idmap/ridmap options and mounts[].uidMappings/gidMappings.
-// MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN in the user namespace that mounted the source's
-// filesystem (the host's), which the container process, inside its own user namespace, never
-// has: the runtime clones and idmaps these trees before the container process exists; that
-// process inherits the fds and attaches the trees in its own mount namespace.
+// Bind trees the runtime clones before the container process exists (see open_host_trees):
+// idmapped binds (idmap/ridmap, mounts[].uidMappings/gidMappings) and shared binds. The
+// container process inherits the fds and attaches the trees in its own mount namespace.
 #include <sched.h>
+#include <sys/mount.h>
 
 #include <algorithm>
 #include <map>
@@ -15,14 +14,6 @@
 #include "mount_options.hpp"
 
 namespace hull::rootfs {
-
-namespace {
-
-bool wants_idmap(const oci::Mount& m, const MountOptions& options) {
-    return options.idmap || !m.uidMappings.empty() || !m.gidMappings.empty();
-}
-
-}  // namespace
 
 void check_idmap(const oci::Spec& spec, const oci::Mount& m, size_t index) {
     const MountOptions options = parse_mount_options(m.options);
@@ -46,8 +37,9 @@ void check_idmap(const oci::Spec& spec, const oci::Mount& m, size_t index) {
     }
 }
 
-IdmappedTrees make_idmapped_trees(const oci::Spec& spec, const std::string& bundle, const ns::Plan& namespaces) {
-    IdmappedTrees trees;
+std::vector<UniqueFd> open_host_trees(const oci::Spec& spec, const std::string& bundle, const ns::Plan& namespaces) {
+    std::vector<UniqueFd> trees(spec.mounts.size());
+    const bool user_namespace = namespaces.has(CLONE_NEWUSER) || namespaces.joined(CLONE_NEWUSER) != nullptr;
     std::map<std::string, UniqueFd> userns_by_mapping;  // one namespace per distinct mapping
     const auto userns_for = [&](const std::vector<oci::LinuxIDMapping>& uids, const std::vector<oci::LinuxIDMapping>& gids) {
         const std::string key = ns::format_id_mappings(uids) + "/" + ns::format_id_mappings(gids);
@@ -58,17 +50,21 @@ IdmappedTrees make_idmapped_trees(const oci::Spec& spec, const std::string& bund
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
         const oci::Mount& m = spec.mounts[i];
         const MountOptions options = parse_mount_options(m.options);
-        if (!wants_idmap(m, options)) continue;
+        if (!is_bind(m, options)) continue;
         const std::string what = describe_mount(m, i);
-        int userns = -1;
-        if (!m.uidMappings.empty()) {
-            userns = userns_for(m.uidMappings, m.gidMappings);
-        } else if (const ns::Join* joined = namespaces.joined(CLONE_NEWUSER)) {
-            userns = joined->fd.get();
-        } else {
-            userns = userns_for(spec.linux->uidMappings, spec.linux->gidMappings);
+        if (wants_idmap(m, options)) {
+            int userns = -1;
+            if (!m.uidMappings.empty()) {
+                userns = userns_for(m.uidMappings, m.gidMappings);
+            } else if (const ns::Join* joined = namespaces.joined(CLONE_NEWUSER)) {
+                userns = joined->fd.get();
+            } else {
+                userns = userns_for(spec.linux->uidMappings, spec.linux->gidMappings);
+            }
+            trees[i] = clone_source(bind_source(m, bundle), options, what, userns);
+        } else if ((options.propagation & MS_SHARED) != 0 && !user_namespace) {
+            trees[i] = clone_source(bind_source(m, bundle), options, what);
         }
-        trees.emplace(i, clone_bind_tree(bind_source(m, bundle), options, what, userns));
     }
     return trees;
 }
