@@ -36,8 +36,9 @@ struct Pipe {
 };
 Pipe make_pipe();
 
-// Runs argv[0] (looked up in PATH, no shell) and returns its standard output; throws naming the
-// command when it can't run or exits non-zero.
-std::string run_and_capture(const std::vector<std::string>& argv);
+// Runs argv[0] (looked up in PATH, no shell) and returns its standard output (and error, when
+// `with_stderr`); throws naming the command, and with `with_stderr` its last line, when it can't
+// run or exits non-zero.
+std::string run_and_capture(const std::vector<std::string>& argv, bool with_stderr = false);
 
 }  // namespace hull::sys

@@ -111,13 +111,14 @@ Pipe make_pipe() {
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-std::string run_and_capture(const std::vector<std::string>& argv) {
+std::string run_and_capture(const std::vector<std::string>& argv, bool with_stderr) {
     Pipe pipe = make_pipe();
     UniqueFd& read_end = pipe.read;
     UniqueFd& write_end = pipe.write;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+    if (with_stderr) posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
@@ -142,7 +143,14 @@ std::string run_and_capture(const std::vector<std::string>& argv) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         std::string command;
         for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
-        throw Error(command + ": failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");
+        std::string said;
+        if (with_stderr) {
+            said = output.substr(0, output.find_last_not_of('\n') + 1);
+            said = said.substr(said.find_last_of('\n') + 1);
+        }
+        throw Error(command + ": failed (exit status " +
+                    std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")" +
+                    (said.empty() ? "" : ": " + said));
     }
     return output;
 }

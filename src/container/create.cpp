@@ -188,8 +188,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     UniqueFd procfs;
     if (labels.apparmor_profile || labels.selinux_label) procfs = lsm::open_host_procfs();
     const ns::Plan namespaces = ns::plan(spec);
-    const std::vector<UniqueFd> host_trees =
-        rootfs::open_shared_binds(spec, bundle, namespaces.has(CLONE_NEWUSER) || namespaces.joined(CLONE_NEWUSER) != nullptr);
+    const std::vector<UniqueFd> host_trees = rootfs::open_host_trees(spec, bundle, namespaces);
     UniqueFd console_socket;
     UniqueFd relay_socket;  // our end, when the master comes to hull itself
     if (spec.process->terminal) {

@@ -33,7 +33,7 @@ struct InitContext {
     lsm::Labels labels;        // AppArmor / SELinux labels, already checked against the host
     int procfs_fd = -1;        // host procfs handle for the labels (-1 without exec labels)
     std::optional<process::MemoryPolicyPlan> memory_policy;  // linux.memoryPolicy, checked by create
-    std::vector<int> host_trees;  // rootfs::open_shared_binds, per config mount
+    std::vector<int> host_trees;  // rootfs::open_host_trees, per config mount (-1: none)
 };
 
 // Runs in the child of clone3; never returns.

@@ -16,7 +16,6 @@
 #include <set>
 
 #include "hull/error.hpp"
-#include "hull/syscall.hpp"
 
 namespace hull::ns {
 
@@ -37,15 +36,6 @@ constexpr std::array<TypeInfo, 8> namespace_types{{
     {"cgroup", CLONE_NEWCGROUP},
     {"time", CLONE_NEWTIME},
 }};
-
-void write_proc_file(pid_t pid, const char* name, const std::string& data) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-    try {
-        sys::write_file(path, data);
-    } catch (const Error& e) {
-        throw Error(std::string(e.what()) + " (writing \"" + data.substr(0, data.find('\n')) + "\")", e.code());
-    }
-}
 
 }  // namespace
 
@@ -104,19 +94,6 @@ void join_all(const Plan& plan) {
             throw_errno("join " + join.type + " namespace " + join.path);
         }
     }
-}
-
-std::string format_id_mappings(const std::vector<oci::LinuxIDMapping>& mappings) {
-    std::string text;
-    for (const auto& m : mappings) {
-        text += std::to_string(m.containerID) + " " + std::to_string(m.hostID) + " " + std::to_string(m.size) + "\n";
-    }
-    return text;
-}
-
-void write_id_mappings(pid_t pid, const oci::Linux& linux) {
-    if (!linux.uidMappings.empty()) write_proc_file(pid, "uid_map", format_id_mappings(linux.uidMappings));
-    if (!linux.gidMappings.empty()) write_proc_file(pid, "gid_map", format_id_mappings(linux.gidMappings));
 }
 
 void enter_new_time_namespace(const std::map<std::string, oci::LinuxTimeOffset>& offsets) {

@@ -107,6 +107,7 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
         }
         if (option == "idmap" || option == "ridmap") {
             result.idmap = true;
+            result.recursive_idmap = option == "ridmap";
             continue;
         }
         if (option == "tmpcopyup") {
