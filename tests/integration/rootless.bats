@@ -199,3 +199,30 @@ assert_nothing_left_rootless() {
     urt delete --force first
     assert_nothing_left_rootless
 }
+
+@test "rootless on cgroup v2 with a delegated subtree: the container's cgroup is made there, with its limits" {
+    # A pure cgroup2 view of this host; the subtree is the user's (as systemd's Delegate=yes makes
+    # it), its shell in a leaf of it; hugetlb is the one controller this host's cgroup2 tree has.
+    local deleg=hullrl-deleg-$$
+    rootless_config
+    config "linux.cgroupsPath=\"/$deleg/c1\"" -linux.namespaces.4 \
+        'linux.resources={"hugepageLimits":[{"pageSize":"2MB","limit":2097152}]}'
+    grep -q '"cgroup"' "$BUNDLE/config.json" && { echo "the cgroup namespace is still in the config"; return 1; }
+    set_cmd "grep '^0::' /proc/self/cgroup; cat /sys/fs/cgroup/$deleg/c1/hugetlb.2MB.max"
+    run unshare -m --propagation private bash -c '
+        umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 99
+        d=/sys/fs/cgroup/$1
+        mkdir -p "$d/shell" && chown -R "$2" "$d" || exit 98
+        sh -c "echo \$\$ > $d/shell/cgroup.procs && exec \"\$@\"" x "${@:3}"
+        rc=$?
+        ls -d "$d/c1" 2>/dev/null && echo "c1 left"
+        rmdir "$d/shell" "$d"
+        exit $rc' x "$deleg" "$RL_UID:$RL_GID" \
+        setpriv --reuid="$RL_UID" --regid="$RL_GID" --clear-groups env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$XDG_RUN" \
+        sh -c "cd '$BUNDLE' && exec '$RL_BIN_DIR/hull' run r9"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"0::/$deleg/c1"* ]]
+    [[ "$output" == *2097152* ]]
+    [[ "$output" != *"c1 left"* ]]
+    assert_nothing_left_rootless
+}
