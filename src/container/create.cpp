@@ -21,6 +21,7 @@
 #include "hull/log.hpp"
 #include "hull/lsm.hpp"
 #include "hull/namespaces.hpp"
+#include "hull/net_devices.hpp"
 #include "hull/placement.hpp"
 #include "hull/process.hpp"
 #include "hull/resctrl.hpp"
@@ -69,10 +70,7 @@ void validate_for_linux(oci::Spec& spec) {
     ns::validate_sysctl(spec);
     rootfs::validate_mounts(spec);
     if (!oci::has_namespace(spec, "mount")) throw Error("linux.namespaces: a mount namespace is required");
-    if (spec.linux && !spec.linux->netDevices.empty()) {
-        throw Error("linux.netDevices[\"" + spec.linux->netDevices.begin()->first +
-                    "\"]: moving host interfaces into the container is not supported by hull yet (features: netDevices disabled)");
-    }
+    ns::validate_net_devices(spec);
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {
@@ -152,6 +150,25 @@ struct ResctrlGuard {
     ~ResctrlGuard() {
         if (plan != nullptr) resctrl::remove(*plan);
     }
+};
+
+// Gives the devices of a failed create back before its process (and netns) goes.
+struct NetDevicesGuard {
+    const oci::Linux* linux = nullptr;
+    pid_t pid = 0;
+    std::string kept;  // the netns bind in the state dir, when there is one
+    NetDevicesGuard() = default;
+    NetDevicesGuard(const NetDevicesGuard&) = delete;
+    NetDevicesGuard& operator=(const NetDevicesGuard&) = delete;
+    void give_back() noexcept {
+        if (linux == nullptr) return;
+        const std::string netns = "/proc/" + std::to_string(pid) + "/ns/net";
+        const UniqueFd fd(::open(kept.empty() ? netns.c_str() : kept.c_str(), O_RDONLY | O_CLOEXEC));
+        if (fd) ns::move_net_devices_out(*linux, fd.get());
+        if (!kept.empty()) ns::release_netns(kept);
+        linux = nullptr;
+    }
+    ~NetDevicesGuard() { give_back(); }
 };
 
 struct SocketPair {
@@ -336,7 +353,18 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     sync.send(Message::Go, std::to_string(pid));
 
     sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
+    NetDevicesGuard net_devices;
     try {
+        // Before the hooks: a createRuntime hook (CNI) may configure them.
+        if (!spec.linux->netDevices.empty()) {
+            net_devices.linux = &*spec.linux;
+            net_devices.pid = pid;
+            ns::move_net_devices_in(*spec.linux, pid);
+            if (namespaces.has(CLONE_NEWNET)) {
+                net_devices.kept = dir.path() + "/netns";
+                ns::keep_netns(pid, net_devices.kept);
+            }
+        }
         if (spec.hooks) {
             // runtime.md: these hooks run after the environment is created (step 2), so the
             // state they get says "created", as for startContainer.
@@ -362,6 +390,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     } catch (...) {
         // runtime.md: when a prestart, createRuntime or createContainer hook (or what follows)
         // fails, the container is stopped and the poststop hooks run (e.g. network teardown).
+        net_devices.give_back();
         if (spec.hooks && !spec.hooks->poststop.empty()) {
             guard.kill_all();
             oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "stopped");
@@ -371,6 +400,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         throw;
     }
     dir.commit();
+    net_devices.linux = nullptr;
     rdt_guard.plan = nullptr;
     if (cgroup) cgroup->release();
     scope_guard.unit.clear();

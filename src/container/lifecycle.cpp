@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "hull/cgroups.hpp"
+#include "hull/net_devices.hpp"
 #include "hull/resctrl.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
@@ -73,7 +74,23 @@ oci::State make_state(const ContainerRecord& record, const std::string& status, 
     return state;
 }
 
+// linux.netDevices go back to the host before the namespace can end: through the netns create
+// kept in the state dir, or the one the config joined, or the running process's.
+void give_back_net_devices(const ContainerDir& dir, const ContainerRecord& record, const oci::Linux& linux) {
+    const std::string kept = dir.path() + "/netns";
+    std::string netns = kept;
+    if (::access(kept.c_str(), F_OK) != 0) {
+        netns = "/proc/" + std::to_string(record.pid) + "/ns/net";
+        for (const auto& n : linux.namespaces) {
+            if (n.type == "network" && n.path && !n.path->empty()) netns = *n.path;
+        }
+    }
+    if (const UniqueFd fd(::open(netns.c_str(), O_RDONLY | O_CLOEXEC)); fd) ns::move_net_devices_out(linux, fd.get());
+    ns::release_netns(kept);
+}
+
 void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& spec) {
+    if (spec.linux && !spec.linux->netDevices.empty()) give_back_net_devices(dir, record, *spec.linux);
     if (UniqueFd pidfd = open_container_process(record)) {
         sys::pidfd_send_signal(pidfd.get(), SIGKILL);
         if (!wait_for_exit(pidfd.get(), stop_timeout_ms)) {

@@ -143,7 +143,7 @@ bad_json() {
 @test "memoryPolicy on a NUMA node the host lacks" { bad_config 'linux\.memoryPolicy\.nodes "7": node 7 is not an online NUMA node' 'linux.memoryPolicy={"mode":"MPOL_BIND","nodes":"7"}'; }
 @test "memoryPolicy with an unknown flag" { bad_config 'linux\.memoryPolicy\.flags\[0\]: unknown flag "MPOL_F_FOO"' 'linux.memoryPolicy={"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_FOO"]}'; }
 @test "memoryPolicy MPOL_DEFAULT with nodes" { bad_config 'linux\.memoryPolicy\.nodes: MPOL_DEFAULT takes no nodes' 'linux.memoryPolicy={"mode":"MPOL_DEFAULT","nodes":"0"}'; }
-@test "netDevices (not supported yet: refused, not dropped)" { bad_config 'linux\.netDevices\["dummy0"\]: moving host interfaces into the container is not supported' 'linux.netDevices={"dummy0":{"name":"eth1"}}'; }
+@test "netDevices names an interface the host lacks" { bad_config 'linux\.netDevices\["nosuchdev0"\]: no such network interface' 'linux.netDevices={"nosuchdev0":{"name":"eth1"}}'; }
 @test "intelRdt without a mounted resctrl" {
     ! grep -q ' - resctrl ' /proc/self/mountinfo || skip "this host has resctrl mounted"
     bad_config 'linux\.intelRdt: no resctrl filesystem is mounted' 'linux.intelRdt={"l3CacheSchema":"L3:0=f"}'
