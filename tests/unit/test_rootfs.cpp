@@ -93,6 +93,7 @@ TEST(MountOptionsTest, BindsRefuseWhatTheyCannotApply) {
     EXPECT_NE(refused({"bind", "sync"}, "none").find("superblock"), std::string::npos);
     EXPECT_NE(refused({"bogusopt"}, "cgroup").find("\"bogusopt\""), std::string::npos);
     EXPECT_EQ(refused({"rbind", "ro", "nosuid", "relatime", "rprivate"}, "bind"), "");
+    EXPECT_EQ(refused({"rbind", "mode=755", "size=1k"}, "bind"), "");  // another filesystem's data: a warning
     EXPECT_EQ(refused({"size=1m", "sync", "mode=755"}, "tmpfs"), "");  // the kernel judges a filesystem's options
 }
 
