@@ -237,10 +237,18 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         cgroups::systemd::require_running();
     }
 
+    const cgroups::Layout layout = cgroups::detect();
+    const std::string wanted_cgroup = scope ? scope->cgroup_path() : cgroups::resolve_path(spec.linux->cgroupsPath, id);
+    // Rootless where no cgroup can be made: the container runs without one (empty path).
+    const std::string no_cgroup = scope ? "" : cgroups::why_no_cgroup(layout, wanted_cgroup);
+    if (!no_cgroup.empty()) {
+        cgroups::check_without_cgroup(spec.linux->resources.value_or(oci::LinuxResources{}), no_cgroup);
+        log::debug("no cgroup for the container: " + no_cgroup);
+    }
+    const std::string cgroup_path = no_cgroup.empty() ? wanted_cgroup : "";
+
     const StateStore store(runtime.root);
     ContainerDir dir = store.reserve(id);
-    const cgroups::Layout layout = cgroups::detect();
-    const std::string cgroup_path = scope ? scope->cgroup_path() : cgroups::resolve_path(spec.linux->cgroupsPath, id);
     oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
     // pids.limit 0 would stop the container's own process from being cloned into the cgroup:
     // it is written once the process is there.
@@ -264,7 +272,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     dir.save(record);
     // With systemd the scope (and so the cgroup) is made for the child once it exists.
     std::optional<cgroups::Cgroup> cgroup;
-    if (!scope) {
+    if (!scope && !cgroup_path.empty()) {
         cgroup = cgroups::Cgroup::create(layout, cgroup_path);
         cgroups::apply_resources(layout, cgroup_path, resources, cgroups::Apply::Create);
     }
@@ -329,7 +337,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         cgroup = cgroups::Cgroup::create(layout, cgroup_path, true);
         cgroups::apply_resources(layout, cgroup_path, resources, cgroups::Apply::Create);
     }
-    cgroup->add_process(child, false);
+    if (cgroup) cgroup->add_process(child, false);
     if (namespaces.has(CLONE_NEWUSER)) {
         sync.expect(Message::UserNamespaceReady, "the user namespace");
         ns::write_id_mappings(child, *spec.linux);
@@ -341,7 +349,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         guard.track(pid, false);
         // The intermediate process may have forked the init before add_process(child) moved it
         // into the v1 hierarchies; the init waits for Go, so placing it now is in time.
-        cgroup->add_process(pid, false);
+        if (cgroup) cgroup->add_process(pid, false);
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);
         dir.save(record);
@@ -384,7 +392,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);
         record.created = now_rfc3339();
-        record.cgroup_created_top = cgroup->created_top();
+        record.cgroup_created_top = cgroup ? cgroup->created_top() : "";
         record.creating = false;
         dir.save(record);
         if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
@@ -408,7 +416,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     host_mounts.rootfs.clear();
     net_devices.linux = nullptr;
     rdt_guard.plan = nullptr;
-    cgroup->release();
+    if (cgroup) cgroup->release();
     scope_guard.unit.clear();
     guard.release();
     return pid;

@@ -271,7 +271,12 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         if (options.cgroup.find("..") != std::string::npos) throw Error("--cgroup \"" + options.cgroup + "\": invalid path");
         cgroup_path += "/" + options.cgroup;
     }
-    const cgroups::Cgroup cgroup = cgroups::Cgroup::attach(layout, cgroup_path);
+    std::optional<cgroups::Cgroup> cgroup;  // none for a container created rootless without one
+    if (!record.cgroup_path.empty()) {
+        cgroup = cgroups::Cgroup::attach(layout, cgroup_path);
+    } else if (!options.cgroup.empty()) {
+        throw Error("exec --cgroup " + options.cgroup + ": the container has no cgroup (created rootless without one)");
+    }
 
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
@@ -309,7 +314,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
 
     UniqueFd master;
     apply_initial_cpu_affinity(process);
-    const pid_t child = sys::clone3(0, cgroup.unified_fd());
+    const pid_t child = sys::clone3(0, cgroup ? cgroup->unified_fd() : -1);
     if (child == 0) {
         runtime_end.reset();
         relay_socket.reset();
@@ -319,7 +324,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     const SyncChannel sync(runtime_end.get());
     pid_t pid = child;
     try {
-        cgroup.add_process(child, false);
+        if (cgroup) cgroup->add_process(child, false);
         sync.send(Message::Go);
         pid = std::stoi(sync.expect(Message::InitPid, "the new process"));
         if (spec.linux && spec.linux->intelRdt) {

@@ -3,6 +3,7 @@
 // container process inherits the fds and attaches the trees in its own mount namespace.
 #include <sched.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -53,6 +54,12 @@ std::vector<UniqueFd> open_host_trees(const oci::Spec& spec, const std::string& 
         if (!is_bind(m, options)) continue;
         const std::string what = describe_mount(m, i);
         if (wants_idmap(m, options)) {
+            // open_tree(OPEN_TREE_CLONE) and MOUNT_ATTR_IDMAP both need CAP_SYS_ADMIN over the
+            // host's mount and user namespaces.
+            if (::geteuid() != 0) {
+                throw Error(what + ": an idmapped mount needs root: the kernel lets only CAP_SYS_ADMIN in the user "
+                                   "namespace that mounted the source's filesystem (the host's) idmap it, never rootless");
+            }
             int userns = -1;
             if (!m.uidMappings.empty()) {
                 userns = userns_for(m.uidMappings, m.gidMappings);
