@@ -19,7 +19,7 @@ struct Context {
     const oci::Spec* spec = nullptr;
     std::string rootfs;           // absolute, canonical host path of root.path
     std::string bundle;           // absolute bundle directory (relative bind sources resolve here)
-    bool user_namespace = false;  // mknod is not allowed: devices are bind-mounted from the host
+    bool user_namespace = false;  // in one (the container's or hull's): no mknod, devices are bound from the host
     bool cgroup_namespace = false;
     const cgroups::Layout* cgroup_layout = nullptr;
     std::string cgroup_path;      // the container's cgroup path, for cgroup mounts without cgroupns

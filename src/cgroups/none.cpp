@@ -6,6 +6,7 @@
 #include "hull/cgroups.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
+#include "hull/syscall.hpp"
 
 namespace hull::cgroups {
 
@@ -20,7 +21,7 @@ std::string nearest_existing(std::string dir) {
 }  // namespace
 
 std::string why_no_cgroup(const Layout& layout, const std::string& path) {
-    if (::geteuid() == 0) return "";
+    if (!sys::unprivileged()) return "";
     if (layout.mode != Mode::Unified) {
         return std::string("rootless on a cgroup ") + (layout.mode == Mode::Hybrid ? "hybrid" : "v1") +
                " host, where cgroups are not delegated to users";

@@ -367,7 +367,7 @@ void apply_resources(const Layout& layout, const std::string& path, const oci::L
         apply_v2(layout.unified_mount, path, v2_writes(resources), resources.unified);
         // A new container always gets the filter (default deny plus the default devices); an
         // update without device rules keeps the one it has.
-        if (::geteuid() != 0) {
+        if (sys::unprivileged()) {
             // Rootless in a delegated subtree: loading the eBPF program takes CAP_BPF/CAP_SYS_ADMIN
             // of the host; the container reaches only the device nodes bound into it anyway.
             if (!resources.devices.empty()) {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "hull/error.hpp"
@@ -66,6 +67,20 @@ void write_file(const std::string& path, const std::string& data) {
     const ssize_t n = ::write(fd.get(), data.data(), data.size());
     if (n < 0) throw_errno("write " + path);
     if (static_cast<size_t>(n) != data.size()) throw Error("write " + path + ": short write");
+}
+
+bool unprivileged() {
+    if (::geteuid() != 0) return true;
+    std::string map;
+    try {
+        map = read_file("/proc/self/uid_map");
+    } catch (const Error&) {
+        return false;
+    }
+    unsigned long inside = 1, outside = 1, count = 0;
+    // The initial namespace maps "0 0 4294967295", as one line.
+    return std::sscanf(map.c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0 || outside != 0 ||
+           count != 4294967295UL || map.find('\n') + 1 != map.size();
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include "bind.hpp"
 #include "hull/error.hpp"
 #include "hull/namespaces.hpp"
+#include "hull/syscall.hpp"
 #include "hull/rootfs.hpp"
 #include "mount_options.hpp"
 
@@ -56,7 +57,7 @@ std::vector<UniqueFd> open_host_trees(const oci::Spec& spec, const std::string& 
         if (wants_idmap(m, options)) {
             // open_tree(OPEN_TREE_CLONE) and MOUNT_ATTR_IDMAP both need CAP_SYS_ADMIN over the
             // host's mount and user namespaces.
-            if (::geteuid() != 0) {
+            if (sys::unprivileged()) {
                 throw Error(what + ": an idmapped mount needs root: the kernel lets only CAP_SYS_ADMIN in the user "
                                    "namespace that mounted the source's filesystem (the host's) idmap it, never rootless");
             }
