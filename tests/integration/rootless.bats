@@ -114,6 +114,10 @@ assert_nothing_left_rootless() {
     assert_failed 'pause "c1": the container has no cgroup'
     run urt resume c1
     assert_failed 'not paused'
+    run urt update --pids-limit 10 c1
+    assert_failed 'update "c1": the container has no cgroup'
+    run urt events --stats c1
+    assert_failed 'events "c1": the container has no cgroup'
     urt kill --all c1 KILL
     for _ in $(seq 50); do [ -z "$(user_processes)" ] && break; sleep 0.1; done
     [ -z "$(user_processes)" ]  # kill --all reached the exec'd sleep too

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include "hull/cgroup_resources.hpp"
 #include "hull/cgroups.hpp"
 #include "hull/error.hpp"
+#include "hull/syscall.hpp"
 
 namespace fs = std::filesystem;
 using hull::cgroups::Mode;
@@ -203,6 +205,20 @@ TEST(NoCgroupTest, AnUnprivilegedUserHasNoneOnV1OrHybrid) {
                         hull::cgroups::why_no_cgroup(unified, "/hull/x").find("not a cgroup v2 subtree delegated") !=
                             std::string::npos;
         ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(NoCgroupTest, UnprivilegedMeansNotTheHostsRoot) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    EXPECT_FALSE(hull::sys::unprivileged());  // root of the initial user namespace
+    const pid_t child = ::fork();
+    if (child == 0) {
+        // Root of a new user namespace (as rootless podman runs its runtime) is not the host's root.
+        if (::unshare(CLONE_NEWUSER) != 0) ::_exit(2);
+        ::_exit(hull::sys::unprivileged() ? 0 : 1);
     }
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
