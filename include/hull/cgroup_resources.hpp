@@ -36,6 +36,12 @@ enum class Apply { Create, Update };
 void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources,
                      Apply when = Apply::Update);
 
+// For a container without a cgroup (`why`: why_no_cgroup): every resource limit is refused in one
+// line naming linux.resources.<field>; the device rules, which podman and `spec` send to every
+// container, are skipped with a warning (such a container reaches only the device nodes
+// bind-mounted into it, with the user's permissions).
+void check_without_cgroup(const oci::LinuxResources& resources, const std::string& why);
+
 // Refuses values no kernel would accept or that would escape the cgroup directory (negative sizes
 // other than -1, cpu period/quota out of the kernel's range, weights out of range, hugepage sizes
 // and rdma device names that are not plain names). Names the field.

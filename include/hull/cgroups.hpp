@@ -38,6 +38,11 @@ Layout detect_from_mountinfo(std::string_view mountinfo,
 // Validates: no "..", no empty components beyond the leading "/", bounded length.
 std::string resolve_path(const std::optional<std::string>& cgroups_path, const std::string& container_id);
 
+// Why the container cannot have a cgroup at `path`, or "" when it can: root always can; an
+// unprivileged user only under a writable (delegated) cgroup v2 subtree. Without one, the
+// container runs without a cgroup (its record's cgroup path is empty), as with runc and crun.
+std::string why_no_cgroup(const Layout& layout, const std::string& path);
+
 // A container's cgroup in every hierarchy of the layout. Move-only RAII: the destructor removes
 // the directories this object created unless release() was called.
 class Cgroup {
@@ -47,7 +52,8 @@ public:
     // `populated_ok`: the leaf may already hold processes (systemd put the container's init in
     // its scope); otherwise a leaf with processes is an error.
     static Cgroup create(const Layout& layout, const std::string& path, bool populated_ok = false);
-    // Refers to an existing container cgroup (delete, kill --all, pause...); creates nothing.
+    // Refers to an existing container cgroup (delete, kill --all, pause...); creates nothing. An
+    // empty path (a container without a cgroup) is an error: it would name the root cgroup.
     static Cgroup attach(const Layout& layout, const std::string& path);
 
     Cgroup(Cgroup&&) noexcept;

@@ -40,9 +40,17 @@ uint64_t clone_flag_for(const std::string& type);
 // setns into every joined namespace, user namespace first.
 void join_all(const Plan& plan);
 
-// Writes /proc/PID/{uid_map,setgroups,gid_map} from linux.uidMappings/gidMappings.
-// Root in the parent namespace may write several ranges without newuidmap.
+// Writes /proc/PID/{uid_map,setgroups,gid_map}. Root writes any mapping itself; an unprivileged
+// user writes a mapping of its own id directly (gid: after setgroups "deny") and goes through
+// newuidmap/newgidmap (/etc/subuid, /etc/subgid ranges) for anything else.
+void write_id_mappings(pid_t pid, const std::vector<oci::LinuxIDMapping>& uids,
+                       const std::vector<oci::LinuxIDMapping>& gids);
+// The container's: linux.uidMappings/gidMappings.
 void write_id_mappings(pid_t pid, const oci::Linux& linux);
+
+// A user namespace carrying these mappings and nothing else (its placeholder process is gone
+// when this returns): what MOUNT_ATTR_IDMAP takes.
+UniqueFd make_user_namespace(const std::vector<oci::LinuxIDMapping>& uids, const std::vector<oci::LinuxIDMapping>& gids);
 
 // Formats mappings as the kernel's map file expects ("0 100000 65536\n").
 std::string format_id_mappings(const std::vector<oci::LinuxIDMapping>& mappings);

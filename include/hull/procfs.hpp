@@ -1,7 +1,7 @@
 // Every write hull makes under /proc goes through a procfs instance of our own (CVE-2025-52881):
 // a fresh, detached procfs mount (fsopen), or a non-recursive clone of /proc where procfs cannot
-// be mounted. Nothing mounted over a /proc path, in any mount namespace, is part of it, and every
-// open below it refuses to cross a mount or follow a symlink, so a write can't be redirected.
+// be mounted (and, unprivileged, /proc itself). Nothing mounted over a /proc path is part of it:
+// every open below it refuses to cross a mount or follow a symlink, so a write can't be redirected.
 #pragma once
 
 #include <string>

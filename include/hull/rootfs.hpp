@@ -10,6 +10,7 @@
 
 #include "hull/cgroups.hpp"
 #include "hull/fd.hpp"
+#include "hull/namespaces.hpp"
 #include "oci/config.hpp"
 
 namespace hull::rootfs {
@@ -18,17 +19,23 @@ struct Context {
     const oci::Spec* spec = nullptr;
     std::string rootfs;           // absolute, canonical host path of root.path
     std::string bundle;           // absolute bundle directory (relative bind sources resolve here)
-    bool user_namespace = false;  // mknod is not allowed: devices are bind-mounted from the host
+    bool user_namespace = false;  // in one (the container's or hull's): no mknod, devices are bound from the host
     bool cgroup_namespace = false;
     const cgroups::Layout* cgroup_layout = nullptr;
     std::string cgroup_path;      // the container's cgroup path, for cgroup mounts without cgroupns
     bool no_pivot = false;        // --no-pivot: MS_MOVE + chroot instead of pivot_root
+    // No mount namespace in the config: the container shares the runtime's (runtime-spec: a type
+    // not listed is inherited). Mounts are made below the rootfs there, / is left alone, the
+    // process is chrooted; delete unmounts them (unmount_below).
+    bool host_mount_namespace = false;
     std::string console_path;     // pty slave path to bind on /dev/console when terminal is true
     std::optional<std::string> mount_label;  // linux.mountLabel when SELinux is enabled (hull/lsm.hpp)
     // Per config mount, a bind tree the runtime cloned in the host's mount namespace (-1: none).
-    // See open_shared_binds.
+    // See open_host_trees.
     std::vector<int> host_trees;
 };
+
+inline constexpr bool idmapped_mounts = true;  // what `features` reports (mountExtensions.idmap)
 
 // Copy-on-write rootfs, opt-in per container: the bundle's rootfs is the read-only lower layer
 // of an overlay whose upper layer lives in the state dir (removed by delete) or, with the second
@@ -50,17 +57,28 @@ void make_overlay_dirs(const OverlayDirs& dirs);
 // In the container's mount namespace: mounts the overlay of `lower` on dirs.merged.
 void mount_overlay(const std::string& lower, const OverlayDirs& dirs);
 
+// Without a mount namespace of its own, what would change the runtime's whole namespace is
+// refused (root.readonly, rootfsPropagation, the overlay annotations).
+void validate_without_mount_namespace(const oci::Spec& spec);
+// Detaches every mount below `rootfs` (deepest first): what a container without a mount
+// namespace left in the runtime's. Best effort, never throws.
+void unmount_below(const std::string& rootfs) noexcept;
+
 // In the runtime, before anything is made: refuses each config mount no mount call could apply
-// as asked (mount options, id mappings), naming mounts[i].
+// as asked (mount options; id mappings on a mount that is not a bind, or idmap without a mapping
+// to take), naming mounts[i].
 void validate_mounts(const oci::Spec& spec);
 
-// In the runtime, before the container's mount namespace exists: for each bind mount with
-// shared/rshared propagation, a clone of its source made here, so that it is a peer of the
-// host's mount and what the container mounts under it propagates back to the host
-// (Kubernetes' Bidirectional). A clone made in the container's namespace, which is rslave while
-// it is set up, could only be the host's slave. Empty fds elsewhere; none with a user namespace
-// (the tree could not be attached there).
-std::vector<UniqueFd> open_shared_binds(const oci::Spec& spec, const std::string& bundle, bool user_namespace);
+// In the runtime, before the container process exists: the bind trees it cannot clone itself,
+// per config mount (empty fds elsewhere); the container process attaches them.
+// - Idmapped binds (idmap, ridmap, mounts[].uidMappings/gidMappings): MOUNT_ATTR_IDMAP needs
+//   CAP_SYS_ADMIN over the source's filesystem (the host's), which the container's user namespace
+//   never has. A mount without mappings of its own maps as the container's user namespace does.
+// - Binds with shared/rshared propagation, so that the clone is a peer of the host's mount and
+//   what the container mounts under it propagates back to the host (Kubernetes' Bidirectional).
+//   A clone made in the container's namespace, which is rslave while it is set up, could only
+//   be the host's slave. None with a user namespace (the tree could not be attached there).
+std::vector<UniqueFd> open_host_trees(const oci::Spec& spec, const std::string& bundle, const ns::Plan& namespaces);
 
 // Every mount option hull applies, sorted: what `features` reports (mount_options.cpp's tables).
 std::vector<std::string> known_mount_options();

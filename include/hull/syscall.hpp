@@ -24,6 +24,11 @@ std::string read_file_at(int dirfd, const std::string& name);
 // Writes `data` to an existing file (no O_CREAT); throws naming the path.
 void write_file(const std::string& path, const std::string& data);
 
+// Whether hull runs without the host's root: an effective uid other than 0, or root of a user
+// namespace that does not map the whole id range (rootless podman runs its runtime that way).
+// Then the state root is $XDG_RUNTIME_DIR/hull and cgroups are made only where delegated.
+bool unprivileged();
+
 // Process start time in clock ticks since boot (field 22 of /proc/PID/stat); 0 when gone.
 uint64_t process_start_time(pid_t pid);
 // Process state letter from /proc/PID/stat ('R', 'S', 'Z', ...); 0 when gone.
@@ -36,8 +41,9 @@ struct Pipe {
 };
 Pipe make_pipe();
 
-// Runs argv[0] (looked up in PATH, no shell) and returns its standard output; throws naming the
-// command when it can't run or exits non-zero.
-std::string run_and_capture(const std::vector<std::string>& argv);
+// Runs argv[0] (looked up in PATH, no shell) and returns its standard output (and error, when
+// `with_stderr`); throws naming the command, and with `with_stderr` its last line, when it can't
+// run or exits non-zero.
+std::string run_and_capture(const std::vector<std::string>& argv, bool with_stderr = false);
 
 }  // namespace hull::sys

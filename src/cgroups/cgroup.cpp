@@ -148,6 +148,7 @@ Cgroup Cgroup::create(const Layout& layout, const std::string& path, bool popula
 }
 
 Cgroup Cgroup::attach(const Layout& layout, const std::string& path) {
+    if (path.empty()) throw Error("the container has no cgroup (it was created rootless without one)");
     Cgroup cgroup;
     cgroup.layout_ = layout;
     cgroup.path_ = path;

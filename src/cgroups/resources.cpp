@@ -8,6 +8,7 @@
 #include "hull/cgroup_resources.hpp"
 #include "hull/device_filter.hpp"
 #include "hull/error.hpp"
+#include "hull/log.hpp"
 #include "hull/fd.hpp"
 #include "hull/syscall.hpp"
 
@@ -304,14 +305,18 @@ void enable_controllers(const std::string& mount, const std::string& path, const
     while (std::getline(parts, part, '/')) {
         if (part.empty()) continue;
         const auto available = available_controllers(dir);
+        std::set<std::string> enabled;
+        std::stringstream list(sys::read_file(dir + "/cgroup.subtree_control"));
+        for (std::string name; list >> name;) enabled.insert(name);
         std::string enable;
         for (const auto& c : controllers) {
             if (available.count(c) == 0) {
                 throw Error("linux.resources: the " + c + " controller is not available in " + dir + "/cgroup.controllers");
             }
-            enable += (enable.empty() ? "+" : " +") + c;
+            if (enabled.count(c) == 0) enable += (enable.empty() ? "+" : " +") + c;
         }
-        sys::write_file(dir + "/cgroup.subtree_control", enable);
+        // Only what is missing: above a subtree delegated to a rootless user, nothing is ours to write.
+        if (!enable.empty()) sys::write_file(dir + "/cgroup.subtree_control", enable);
         dir += "/" + part;
     }
 }
@@ -362,7 +367,14 @@ void apply_resources(const Layout& layout, const std::string& path, const oci::L
         apply_v2(layout.unified_mount, path, v2_writes(resources), resources.unified);
         // A new container always gets the filter (default deny plus the default devices); an
         // update without device rules keeps the one it has.
-        if (when == Apply::Create || !resources.devices.empty()) {
+        if (sys::unprivileged()) {
+            // Rootless in a delegated subtree: loading the eBPF program takes CAP_BPF/CAP_SYS_ADMIN
+            // of the host; the container reaches only the device nodes bound into it anyway.
+            if (!resources.devices.empty()) {
+                log::warn("linux.resources.devices: not applied rootless (no eBPF device filter without the host's "
+                          "CAP_BPF); the container reaches only the device nodes bind-mounted into it");
+            }
+        } else if (when == Apply::Create || !resources.devices.empty()) {
             const std::string dir = layout.unified_mount + path;
             const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
             if (!fd) throw_errno("linux.resources.devices: open cgroup " + dir);

@@ -56,19 +56,59 @@ const Hierarchy* find_v1(const Layout& layout, const std::string& controller) {
     return nullptr;
 }
 
+// One write to freezer.state, retried on the transient errors a busy freezer gives.
+void write_state(const std::string& file, const char* state) {
+    for (int attempt = 0;; ++attempt) {
+        try {
+            sys::write_file(file, state);
+            return;
+        } catch (const Error& e) {
+            if ((e.code() != EBUSY && e.code() != EAGAIN && e.code() != EINTR) || attempt == 100) throw;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+// The v1 freezer passes through FREEZING, where it can stay while a task will not stop (one in
+// vfork, or forking as fast as the freezer walks the cgroup). As runc does: keep asking, and
+// when FREEZING lasts, thaw and start over; a freeze that never settles is undone, so a failed
+// pause leaves the container running, not half frozen. Thawing has no transient state, but is
+// re-asked until the file says so.
+void set_v1_frozen(const std::string& file, bool frozen, std::chrono::steady_clock::time_point deadline) {
+    if (!frozen) {
+        while (true) {
+            write_state(file, "THAWED");
+            if (read_trimmed(file) == "THAWED") return;
+            if (std::chrono::steady_clock::now() > deadline) throw Error(file + ": still not THAWED");
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+    for (int round = 1;; ++round) {
+        write_state(file, "FROZEN");
+        for (int wait = 0; wait < 50; ++wait) {  // up to ~50 ms a round
+            const std::string state = read_trimmed(file);
+            if (state == "FROZEN") return;
+            if (state == "THAWED") write_state(file, "FROZEN");  // someone thawed it: ask again
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            write_state(file, "THAWED");
+            throw Error(file + ": the cgroup did not freeze within " + std::to_string(freeze_timeout.count()) +
+                            " s (still FREEZING after " + std::to_string(round) + " rounds); thawed again",
+                        EBUSY);
+        }
+        write_state(file, "THAWED");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
 }  // namespace
 
 void Cgroup::set_frozen(bool frozen) const {
     const auto deadline = std::chrono::steady_clock::now() + freeze_timeout;
     if (const Hierarchy* freezer = find_v1(layout_, "freezer"); freezer != nullptr && layout_.mode != Mode::Unified) {
-        const std::string file = freezer->mount_point + path_ + "/freezer.state";
-        const std::string wanted = frozen ? "FROZEN" : "THAWED";
-        while (true) {
-            sys::write_file(file, wanted);
-            if (read_trimmed(file) == wanted) return;
-            if (std::chrono::steady_clock::now() > deadline) throw Error(file + ": still not " + wanted);
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
+        set_v1_frozen(freezer->mount_point + path_ + "/freezer.state", frozen, deadline);
+        return;
     }
     if (layout_.unified_mount.empty()) throw Error("pause/resume: no freezer cgroup on this host");
     const std::string dir = layout_.unified_mount + path_;

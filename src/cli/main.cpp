@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_flag("--debug", globals.debug, "enable debug logging");
     app.add_flag("--systemd-cgroup", globals.systemd_cgroup, "manage cgroups with systemd (slice:prefix:name paths)");
-    app.add_option("--rootless", globals.rootless, "ignored; accepted for runc compatibility");
+    app.add_option("--rootless", globals.rootless, "ignored: hull tells rootless from its effective uid (accepted for runc compatibility)");
     app.set_version_flag("-v,--version", version_text());
 
     Action action;

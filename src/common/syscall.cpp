@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "hull/error.hpp"
@@ -68,6 +69,20 @@ void write_file(const std::string& path, const std::string& data) {
     if (static_cast<size_t>(n) != data.size()) throw Error("write " + path + ": short write");
 }
 
+bool unprivileged() {
+    if (::geteuid() != 0) return true;
+    std::string map;
+    try {
+        map = read_file("/proc/self/uid_map");
+    } catch (const Error&) {
+        return false;
+    }
+    unsigned long inside = 1, outside = 1, count = 0;
+    // The initial namespace maps "0 0 4294967295", as one line.
+    return std::sscanf(map.c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0 || outside != 0 ||
+           count != 4294967295UL || map.find('\n') + 1 != map.size();
+}
+
 namespace {
 
 // The fields of /proc/PID/stat after the ")" that ends the command name; empty when gone.
@@ -111,13 +126,14 @@ Pipe make_pipe() {
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-std::string run_and_capture(const std::vector<std::string>& argv) {
+std::string run_and_capture(const std::vector<std::string>& argv, bool with_stderr) {
     Pipe pipe = make_pipe();
     UniqueFd& read_end = pipe.read;
     UniqueFd& write_end = pipe.write;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+    if (with_stderr) posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
@@ -142,7 +158,14 @@ std::string run_and_capture(const std::vector<std::string>& argv) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         std::string command;
         for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
-        throw Error(command + ": failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");
+        std::string said;
+        if (with_stderr) {
+            said = output.substr(0, output.find_last_not_of('\n') + 1);
+            said = said.substr(said.find_last_of('\n') + 1);
+        }
+        throw Error(command + ": failed (exit status " +
+                    std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")" +
+                    (said.empty() ? "" : ": " + said));
     }
     return output;
 }

@@ -21,6 +21,7 @@
 #include "hull/log.hpp"
 #include "hull/lsm.hpp"
 #include "hull/namespaces.hpp"
+#include "hull/net_devices.hpp"
 #include "hull/placement.hpp"
 #include "hull/process.hpp"
 #include "hull/resctrl.hpp"
@@ -68,11 +69,8 @@ void validate_for_linux(oci::Spec& spec) {
     if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
     ns::validate_sysctl(spec);
     rootfs::validate_mounts(spec);
-    if (!oci::has_namespace(spec, "mount")) throw Error("linux.namespaces: a mount namespace is required");
-    if (spec.linux && !spec.linux->netDevices.empty()) {
-        throw Error("linux.netDevices[\"" + spec.linux->netDevices.begin()->first +
-                    "\"]: moving host interfaces into the container is not supported by hull yet (features: netDevices disabled)");
-    }
+    if (!oci::has_namespace(spec, "mount")) rootfs::validate_without_mount_namespace(spec);
+    ns::validate_net_devices(spec);
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {
@@ -149,6 +147,35 @@ struct ResctrlGuard {
     }
 };
 
+struct HostMountsGuard {
+    std::string rootfs;
+    HostMountsGuard() = default;
+    HostMountsGuard(const HostMountsGuard&) = delete;
+    HostMountsGuard& operator=(const HostMountsGuard&) = delete;
+    ~HostMountsGuard() {
+        if (!rootfs.empty()) rootfs::unmount_below(rootfs);
+    }
+};
+
+// Gives the devices of a failed create back before its process (and netns) goes.
+struct NetDevicesGuard {
+    const oci::Linux* linux = nullptr;
+    pid_t pid = 0;
+    std::string kept;  // the netns bind in the state dir, when there is one
+    NetDevicesGuard() = default;
+    NetDevicesGuard(const NetDevicesGuard&) = delete;
+    NetDevicesGuard& operator=(const NetDevicesGuard&) = delete;
+    void give_back() noexcept {
+        if (linux == nullptr) return;
+        const std::string netns = "/proc/" + std::to_string(pid) + "/ns/net";
+        const UniqueFd fd(::open(kept.empty() ? netns.c_str() : kept.c_str(), O_RDONLY | O_CLOEXEC));
+        if (fd) ns::move_net_devices_out(*linux, fd.get());
+        if (!kept.empty()) ns::release_netns(kept);
+        linux = nullptr;
+    }
+    ~NetDevicesGuard() { give_back(); }
+};
+
 struct SocketPair {
     UniqueFd runtime_end;
     UniqueFd container_end;
@@ -183,8 +210,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     procfs::Handle label_procfs;
     if (labels.apparmor_profile || labels.selinux_label) label_procfs = procfs::Handle::open("LSM labels");
     const ns::Plan namespaces = ns::plan(spec);
-    const std::vector<UniqueFd> host_trees =
-        rootfs::open_shared_binds(spec, bundle, namespaces.has(CLONE_NEWUSER) || namespaces.joined(CLONE_NEWUSER) != nullptr);
+    const std::vector<UniqueFd> host_trees = rootfs::open_host_trees(spec, bundle, namespaces);
     UniqueFd console_socket;
     UniqueFd relay_socket;  // our end, when the master comes to hull itself
     if (spec.process->terminal) {
@@ -206,10 +232,18 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         cgroups::systemd::require_running();
     }
 
+    const cgroups::Layout layout = cgroups::detect();
+    const std::string wanted_cgroup = scope ? scope->cgroup_path() : cgroups::resolve_path(spec.linux->cgroupsPath, id);
+    // Rootless where no cgroup can be made: the container runs without one (empty path).
+    const std::string no_cgroup = scope ? "" : cgroups::why_no_cgroup(layout, wanted_cgroup);
+    if (!no_cgroup.empty()) {
+        cgroups::check_without_cgroup(spec.linux->resources.value_or(oci::LinuxResources{}), no_cgroup);
+        log::debug("no cgroup for the container: " + no_cgroup);
+    }
+    const std::string cgroup_path = no_cgroup.empty() ? wanted_cgroup : "";
+
     const StateStore store(runtime.root);
     ContainerDir dir = store.reserve(id);
-    const cgroups::Layout layout = cgroups::detect();
-    const std::string cgroup_path = scope ? scope->cgroup_path() : cgroups::resolve_path(spec.linux->cgroupsPath, id);
     oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
     // pids.limit 0 would stop the container's own process from being cloned into the cgroup:
     // it is written once the process is there.
@@ -233,7 +267,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     dir.save(record);
     // With systemd the scope (and so the cgroup) is made for the child once it exists.
     std::optional<cgroups::Cgroup> cgroup;
-    if (!scope) {
+    if (!scope && !cgroup_path.empty()) {
         cgroup = cgroups::Cgroup::create(layout, cgroup_path);
         cgroups::apply_resources(layout, cgroup_path, resources, cgroups::Apply::Create);
     }
@@ -271,6 +305,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
 
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
+    // Without a mount namespace the mounts are made in ours: a failed create takes them down.
+    HostMountsGuard host_mounts;
+    if (!oci::has_namespace(spec, "mount")) host_mounts.rootfs = rootfs;
     ProcessGuard guard;
     apply_initial_cpu_affinity(*spec.process);
     const pid_t child = sys::clone3(clone_flags, cgroup ? cgroup->unified_fd() : -1);
@@ -295,7 +332,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         cgroup = cgroups::Cgroup::create(layout, cgroup_path, true);
         cgroups::apply_resources(layout, cgroup_path, resources, cgroups::Apply::Create);
     }
-    cgroup->add_process(child, false);
+    if (cgroup) cgroup->add_process(child, false);
     if (namespaces.has(CLONE_NEWUSER)) {
         sync.expect(Message::UserNamespaceReady, "the user namespace");
         ns::write_id_mappings(child, *spec.linux);
@@ -307,7 +344,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         guard.track(pid, false);
         // The intermediate process may have forked the init before add_process(child) moved it
         // into the v1 hierarchies; the init waits for Go, so placing it now is in time.
-        cgroup->add_process(pid, false);
+        if (cgroup) cgroup->add_process(pid, false);
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);
         dir.save(record);
@@ -324,7 +361,18 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     sync.send(Message::Go, std::to_string(pid));
 
     sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
+    NetDevicesGuard net_devices;
     try {
+        // Before the hooks: a createRuntime hook (CNI) may configure them.
+        if (!spec.linux->netDevices.empty()) {
+            net_devices.linux = &*spec.linux;
+            net_devices.pid = pid;
+            ns::move_net_devices_in(*spec.linux, pid);
+            if (namespaces.has(CLONE_NEWNET)) {
+                net_devices.kept = dir.path() + "/netns";
+                ns::keep_netns(pid, net_devices.kept);
+            }
+        }
         if (spec.hooks) {
             // runtime.md: these hooks run after the environment is created (step 2), so the
             // state they get says "created", as for startContainer.
@@ -339,7 +387,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);
         record.created = now_rfc3339();
-        record.cgroup_created_top = cgroup->created_top();
+        record.cgroup_created_top = cgroup ? cgroup->created_top() : "";
         record.creating = false;
         dir.save(record);
         if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
@@ -350,6 +398,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     } catch (...) {
         // runtime.md: when a prestart, createRuntime or createContainer hook (or what follows)
         // fails, the container is stopped and the poststop hooks run (e.g. network teardown).
+        net_devices.give_back();
         if (spec.hooks && !spec.hooks->poststop.empty()) {
             guard.kill_all();
             oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "stopped");
@@ -359,8 +408,10 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         throw;
     }
     dir.commit();
+    host_mounts.rootfs.clear();
+    net_devices.linux = nullptr;
     rdt_guard.plan = nullptr;
-    cgroup->release();
+    if (cgroup) cgroup->release();
     scope_guard.unit.clear();
     guard.release();
     return pid;

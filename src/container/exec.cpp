@@ -134,6 +134,7 @@ struct ExecContext {
     const oci::Process* process = nullptr;
     const oci::Spec* spec = nullptr;
     int container_pidfd = -1;
+    pid_t container_pid = 0;
     int join_flags = 0;
     int sync_fd = -1;
     int console_socket_fd = -1;
@@ -167,8 +168,18 @@ struct ExecContext {
         // CVE-2019-5736: until execve this process is the hull binary inside the container's pid
         // namespace; non-dumpable, its /proc/<pid>/exe can't be opened by the container.
         if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl PR_SET_DUMPABLE");
+        // A container without a mount namespace of its own is chrooted, not pivoted: so is this.
+        UniqueFd container_root;
+        if ((ctx.join_flags & CLONE_NEWNS) == 0) {
+            container_root.reset(::open(("/proc/" + std::to_string(ctx.container_pid) + "/root").c_str(),
+                                        O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!container_root) throw_errno("open the container's root");
+        }
         if (ctx.join_flags != 0 && ::setns(ctx.container_pidfd, ctx.join_flags) != 0) {
             throw_errno("join the container's namespaces");
+        }
+        if (container_root && (::fchdir(container_root.get()) != 0 || ::chroot(".") != 0)) {
+            throw_errno("chroot into the container's root");
         }
         ::close(ctx.container_pidfd);
         if ((ctx.join_flags & CLONE_NEWPID) != 0) {
@@ -260,7 +271,12 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         if (options.cgroup.find("..") != std::string::npos) throw Error("--cgroup \"" + options.cgroup + "\": invalid path");
         cgroup_path += "/" + options.cgroup;
     }
-    const cgroups::Cgroup cgroup = cgroups::Cgroup::attach(layout, cgroup_path);
+    std::optional<cgroups::Cgroup> cgroup;  // none for a container created rootless without one
+    if (!record.cgroup_path.empty()) {
+        cgroup = cgroups::Cgroup::attach(layout, cgroup_path);
+    } else if (!options.cgroup.empty()) {
+        throw Error("exec --cgroup " + options.cgroup + ": the container has no cgroup (created rootless without one)");
+    }
 
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
@@ -270,6 +286,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ctx.process = &process;
     ctx.spec = &spec;
     ctx.container_pidfd = pidfd.get();
+    ctx.container_pid = record.pid;
     ctx.join_flags = namespaces_to_join(record.pid);
     ctx.sync_fd = child_end.get();
     ctx.console_socket_fd = console_socket.get();
@@ -297,7 +314,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
 
     UniqueFd master;
     apply_initial_cpu_affinity(process);
-    const pid_t child = sys::clone3(0, cgroup.unified_fd());
+    const pid_t child = sys::clone3(0, cgroup ? cgroup->unified_fd() : -1);
     if (child == 0) {
         runtime_end.reset();
         relay_socket.reset();
@@ -307,7 +324,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     const SyncChannel sync(runtime_end.get());
     pid_t pid = child;
     try {
-        cgroup.add_process(child, false);
+        if (cgroup) cgroup->add_process(child, false);
         sync.send(Message::Go);
         pid = std::stoi(sync.expect(Message::InitPid, "the new process"));
         if (spec.linux && spec.linux->intelRdt) {

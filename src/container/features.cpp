@@ -45,6 +45,8 @@ oci::Features runtime_features() {
                                     "SECCOMP_FILTER_FLAG_LOG"};
     linux.intelRdt = true;      // hull/resctrl.hpp; refused where no resctrl is mounted
     linux.memoryPolicy = true;  // hull/placement.hpp
+    linux.netDevices = true;    // hull/net_devices.hpp
+    linux.mountIdmap = rootfs::idmapped_mounts;
     features.annotations["io.github.seccomp.libseccomp.version"] = libseccomp_version();
     // They make hull mount an overlay whose upper layer is a host directory the config names.
     features.potentiallyUnsafeConfigAnnotations = {rootfs::overlay_annotation, rootfs::overlay_upper_annotation};

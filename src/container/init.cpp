@@ -18,6 +18,7 @@
 #include "hull/process.hpp"
 #include "hull/rootfs.hpp"
 #include "hull/seccomp.hpp"
+#include "hull/syscall.hpp"
 #include "hull/terminal.hpp"
 #include "oci/state.hpp"
 #include "process_setup.hpp"
@@ -138,11 +139,13 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         rootfs_ctx.rootfs = ctx.overlay->merged;
     }
     rootfs_ctx.bundle = ctx.bundle;
-    rootfs_ctx.user_namespace = plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr;
+    // The container's own user namespace, or the one hull runs in (rootless podman's).
+    rootfs_ctx.user_namespace = plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr || sys::unprivileged();
     rootfs_ctx.cgroup_namespace = plan.has(CLONE_NEWCGROUP) || plan.joined(CLONE_NEWCGROUP) != nullptr;
     rootfs_ctx.cgroup_layout = ctx.cgroup_layout;
     rootfs_ctx.cgroup_path = ctx.cgroup_path;
     rootfs_ctx.no_pivot = ctx.no_pivot;
+    rootfs_ctx.host_mount_namespace = !oci::has_namespace(spec, "mount");
     rootfs_ctx.mount_label = ctx.labels.mount_label;
     rootfs_ctx.host_trees = ctx.host_trees;
     rootfs::prepare(rootfs_ctx);

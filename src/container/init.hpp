@@ -33,7 +33,7 @@ struct InitContext {
     lsm::Labels labels;        // AppArmor / SELinux labels, already checked against the host
     const procfs::Handle* procfs = nullptr;  // private host procfs for the labels (empty without them)
     std::optional<process::MemoryPolicyPlan> memory_policy;  // linux.memoryPolicy, checked by create
-    std::vector<int> host_trees;  // rootfs::open_shared_binds, per config mount
+    std::vector<int> host_trees;  // rootfs::open_host_trees, per config mount (-1: none)
 };
 
 // Runs in the child of clone3; never returns.

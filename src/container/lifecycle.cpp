@@ -8,13 +8,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include "hull/cgroups.hpp"
+#include "hull/net_devices.hpp"
 #include "hull/resctrl.hpp"
+#include "hull/rootfs.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/hooks.hpp"
@@ -68,7 +75,23 @@ oci::State make_state(const ContainerRecord& record, const std::string& status, 
     return state;
 }
 
+// linux.netDevices go back to the host before the namespace can end: through the netns create
+// kept in the state dir, or the one the config joined, or the running process's.
+void give_back_net_devices(const ContainerDir& dir, const ContainerRecord& record, const oci::Linux& linux) {
+    const std::string kept = dir.path() + "/netns";
+    std::string netns = kept;
+    if (::access(kept.c_str(), F_OK) != 0) {
+        netns = "/proc/" + std::to_string(record.pid) + "/ns/net";
+        for (const auto& n : linux.namespaces) {
+            if (n.type == "network" && n.path && !n.path->empty()) netns = *n.path;
+        }
+    }
+    if (const UniqueFd fd(::open(netns.c_str(), O_RDONLY | O_CLOEXEC)); fd) ns::move_net_devices_out(linux, fd.get());
+    ns::release_netns(kept);
+}
+
 void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& spec) {
+    if (spec.linux && !spec.linux->netDevices.empty()) give_back_net_devices(dir, record, *spec.linux);
     if (UniqueFd pidfd = open_container_process(record)) {
         sys::pidfd_send_signal(pidfd.get(), SIGKILL);
         if (!wait_for_exit(pidfd.get(), stop_timeout_ms)) {
@@ -76,7 +99,10 @@ void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& 
                         " did not exit after SIGKILL");
         }
     }
-    cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).destroy(record.cgroup_created_top);
+    if (!record.cgroup_path.empty()) {
+        cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).destroy(record.cgroup_created_top);
+    }
+    if (!oci::has_namespace(spec, "mount")) rootfs::unmount_below(record.rootfs);
     if (spec.linux && spec.linux->intelRdt) {
         if (const std::string mount = resctrl::find_mount(); !mount.empty()) {
             resctrl::remove(resctrl::plan(*spec.linux->intelRdt, record.id, mount));
@@ -90,6 +116,31 @@ void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& 
 }
 
 }  // namespace
+
+std::vector<pid_t> container_processes(const ContainerRecord& record) {
+    if (!record.cgroup_path.empty()) return cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).pids();
+    if (!process_matches(record)) return {};
+    struct stat init_ns {}, own_ns {};
+    const auto pid_namespace = [](const std::string& pid, struct stat& st) {
+        return ::stat(("/proc/" + pid + "/ns/pid").c_str(), &st) == 0;
+    };
+    if (!pid_namespace(std::to_string(record.pid), init_ns)) return {};
+    if (pid_namespace("self", own_ns) && own_ns.st_ino == init_ns.st_ino && own_ns.st_dev == init_ns.st_dev) {
+        return {record.pid};
+    }
+    std::vector<pid_t> pids;
+    std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
+    if (!proc) throw_errno("open /proc");
+    while (const dirent* entry = ::readdir(proc.get())) {
+        if (!std::isdigit(static_cast<unsigned char>(entry->d_name[0]))) continue;
+        struct stat st {};
+        if (pid_namespace(entry->d_name, st) && st.st_ino == init_ns.st_ino && st.st_dev == init_ns.st_dev) {
+            pids.push_back(static_cast<pid_t>(std::strtol(entry->d_name, nullptr, 10)));
+        }
+    }
+    std::sort(pids.begin(), pids.end());
+    return pids;
+}
 
 oci::State state_for_hooks(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
                            pid_t pid, const char* status) {
@@ -107,7 +158,9 @@ std::string current_status(const ContainerDir& dir, const ContainerRecord& recor
     if (record.creating) return "creating";
     if (!process_matches(record)) return "stopped";
     if (dir.has_exec_fifo()) return "created";
-    if (cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).frozen()) return "paused";
+    if (!record.cgroup_path.empty() && cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).frozen()) {
+        return "paused";
+    }
     return "running";
 }
 
@@ -181,14 +234,21 @@ void kill_container(const RuntimeOptions& runtime, const std::string& id, int si
     const StateStore store(runtime.root);
     const ContainerDir dir = store.open(id);
     const ContainerRecord record = dir.load();
-    const auto cgroup = cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
+    std::optional<cgroups::Cgroup> cgroup;
+    if (!record.cgroup_path.empty()) cgroup = cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
     // A frozen cgroup v1 task cannot die: after SIGKILL a paused container is thawed (as runc does),
     // or containerd's `task delete --force` of a paused task waits forever for the exit.
     const auto thaw_if_killed = [&] {
-        if (signal == SIGKILL && cgroup.frozen()) cgroup.set_frozen(false);
+        if (cgroup && signal == SIGKILL && cgroup->frozen()) cgroup->set_frozen(false);
     };
     if (all) {
-        cgroup.signal_all(signal);
+        if (cgroup) {
+            cgroup->signal_all(signal);
+        } else {
+            for (const pid_t pid : container::container_processes(record)) {
+                if (::kill(pid, signal) != 0 && errno != ESRCH) throw_errno("kill " + std::to_string(pid));
+            }
+        }
         thaw_if_killed();
         return;
     }

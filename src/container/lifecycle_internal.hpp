@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "hull/container.hpp"
 #include "hull/fd.hpp"
@@ -25,6 +26,10 @@ oci::State state_for_hooks(const std::string& id, const std::string& bundle, con
 // creating (an interrupted create) / created / running / paused / stopped, from the process (start time guards against pid reuse),
 // the exec fifo and the cgroup freezer.
 std::string current_status(const ContainerDir& dir, const ContainerRecord& record);
+
+// The processes of a container (ps, kill --all): those in its cgroup; without a cgroup (rootless),
+// those in its pid namespace, or only its init when it shares ours.
+std::vector<pid_t> container_processes(const ContainerRecord& record);
 
 // A foreground verb (run, exec) in front of a container process: the signals it would act on
 // are blocked from construction on and forwarded to the process; it reaps the process.

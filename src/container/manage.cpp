@@ -27,7 +27,12 @@ Opened open_container(const RuntimeOptions& runtime, const std::string& id) {
     return {std::move(dir), std::move(record), std::move(status)};
 }
 
-cgroups::Cgroup cgroup_of(const ContainerRecord& record) {
+// `verb` names what needs the cgroup when the container has none.
+cgroups::Cgroup cgroup_of(const ContainerRecord& record, const std::string& verb) {
+    if (record.cgroup_path.empty()) {
+        throw Error(verb + " \"" + record.id + "\": the container has no cgroup (created rootless where no cgroup v2 "
+                    "subtree is delegated to the user), and " + verb + " works through its cgroup");
+    }
     return cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
 }
 
@@ -36,18 +41,18 @@ cgroups::Cgroup cgroup_of(const ContainerRecord& record) {
 void pause_container(const RuntimeOptions& runtime, const std::string& id) {
     const auto c = open_container(runtime, id);
     if (c.status != "running") throw Error("cannot pause container \"" + id + "\": it is " + c.status + ", not running");
-    cgroup_of(c.record).set_frozen(true);
+    cgroup_of(c.record, "pause").set_frozen(true);
 }
 
 void resume_container(const RuntimeOptions& runtime, const std::string& id) {
     const auto c = open_container(runtime, id);
     if (c.status != "paused") throw Error("cannot resume container \"" + id + "\": it is " + c.status + ", not paused");
-    cgroup_of(c.record).set_frozen(false);
+    cgroup_of(c.record, "resume").set_frozen(false);
 }
 
 std::vector<pid_t> container_pids(const RuntimeOptions& runtime, const std::string& id) {
     const auto c = open_container(runtime, id);
-    return cgroup_of(c.record).pids();
+    return container::container_processes(c.record);
 }
 
 oci::LinuxResources container_resources(const RuntimeOptions& runtime, const std::string& id) {
@@ -59,7 +64,7 @@ oci::LinuxResources container_resources(const RuntimeOptions& runtime, const std
 void update_container(const RuntimeOptions& runtime, const std::string& id, const oci::LinuxResources& resources) {
     auto c = open_container(runtime, id);
     if (c.status == "stopped") throw Error("cannot update container \"" + id + "\": it is stopped");
-    cgroups::apply_resources(cgroups::detect(), c.record.cgroup_path, resources);
+    cgroups::apply_resources(cgroups::detect(), cgroup_of(c.record, "update").path(), resources);
     c.record.config["linux"]["resources"] = oci::to_json(resources);
     c.dir.save(c.record);
 }
@@ -72,7 +77,7 @@ void container_events(const RuntimeOptions& runtime, const std::string& id, bool
         if (c.status == "stopped") throw Error("events: container \"" + id + "\" is stopped");
         record = c.record;
     }
-    const auto cgroup = cgroup_of(record);
+    const auto cgroup = cgroup_of(record, "events");
     const auto stats_event = [&] { return oci::Json{{"type", "stats"}, {"id", id}, {"data", cgroup.stats()}}; };
     if (stats_once) {
         emit(stats_event());

@@ -17,7 +17,6 @@
 
 #include "hull/error.hpp"
 #include "hull/procfs.hpp"
-#include "hull/syscall.hpp"
 
 namespace hull::ns {
 
@@ -38,13 +37,6 @@ constexpr std::array<TypeInfo, 8> namespace_types{{
     {"cgroup", CLONE_NEWCGROUP},
     {"time", CLONE_NEWTIME},
 }};
-
-void write_proc_file(const procfs::Handle& proc, pid_t pid, const char* name, const std::string& data) {
-    const int err = proc.try_write(std::to_string(pid) + "/" + name, data);
-    if (err != 0) {
-        throw_errno("write /proc/" + std::to_string(pid) + "/" + name + " (\"" + data.substr(0, data.find('\n')) + "\")", err);
-    }
-}
 
 // Whether the namespace file at `path` is the namespace hull itself runs in.
 bool is_runtime_namespace(const std::string& path, const std::string& type) {
@@ -112,21 +104,6 @@ void join_all(const Plan& plan) {
             throw_errno("join " + join.type + " namespace " + join.path);
         }
     }
-}
-
-std::string format_id_mappings(const std::vector<oci::LinuxIDMapping>& mappings) {
-    std::string text;
-    for (const auto& m : mappings) {
-        text += std::to_string(m.containerID) + " " + std::to_string(m.hostID) + " " + std::to_string(m.size) + "\n";
-    }
-    return text;
-}
-
-void write_id_mappings(pid_t pid, const oci::Linux& linux) {
-    if (linux.uidMappings.empty() && linux.gidMappings.empty()) return;
-    const auto proc = procfs::Handle::open("linux.uidMappings");
-    if (!linux.uidMappings.empty()) write_proc_file(proc, pid, "uid_map", format_id_mappings(linux.uidMappings));
-    if (!linux.gidMappings.empty()) write_proc_file(proc, pid, "gid_map", format_id_mappings(linux.gidMappings));
 }
 
 void enter_new_time_namespace(const std::map<std::string, oci::LinuxTimeOffset>& offsets) {

@@ -28,6 +28,8 @@ std::string fd_path(int fd);
 
 int open_tree(int dirfd, const char* path, unsigned flags);
 int move_mount(int from_fd, int to_fd);
-int mount_setattr(int fd, unsigned flags, uint64_t attr_set, uint64_t attr_clr, unsigned propagation = 0);
+// userns_fd: the user namespace of MOUNT_ATTR_IDMAP.
+int mount_setattr(int fd, unsigned flags, uint64_t attr_set, uint64_t attr_clr, unsigned propagation = 0,
+                  int userns_fd = -1);
 
 }  // namespace hull::rootfs

@@ -7,6 +7,7 @@
 #include <array>
 
 #include "hull/error.hpp"
+#include "hull/log.hpp"
 
 namespace hull::rootfs {
 
@@ -107,6 +108,7 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
         }
         if (option == "idmap" || option == "ridmap") {
             result.idmap = true;
+            result.recursive_idmap = option == "ridmap";
             continue;
         }
         if (option == "tmpcopyup") {
@@ -179,9 +181,18 @@ void check_mount_options(const oci::Mount& mount, size_t index) {
     const bool bind = options.bind || mount.type.value_or("") == "bind";
     // Filesystem options go to the kernel, which refuses what the filesystem does not know; a
     // bind mount and hull's cgroup mount have no filesystem to pass them to.
-    if ((bind || mount.type.value_or("") == "cgroup") && !options.filesystem_options.empty()) {
-        throw Error(field + ": \"" + options.filesystem_options.front() + "\" is not a mount option hull knows" +
-                    (bind ? " (a bind mount passes no filesystem options)" : " (the cgroup mount takes none)"));
+    // key=value data names a setting of a filesystem this mount does not create (runtime-tools'
+    // mounts test gives binds tmpfs's mode= and size=; runc and crun ignore them): a warning.
+    // A bare word hull does not know ("rdonly", "bogusopt") is a mistake: refused.
+    if (bind || mount.type.value_or("") == "cgroup") {
+        for (const auto& option : options.filesystem_options) {
+            if (option.find('=') == std::string::npos) {
+                throw Error(field + ": \"" + option + "\" is not a mount option hull knows" +
+                            (bind ? " (a bind mount passes no filesystem options)" : " (the cgroup mount takes none)"));
+            }
+            log::warn(field + ": \"" + option + "\" is a filesystem option; a " + (bind ? "bind" : "cgroup") +
+                      " mount has no filesystem to give it to: ignored");
+        }
     }
     if (bind && !options.superblock_options.empty()) {
         throw Error(field + ": \"" + options.superblock_options.front() +

@@ -23,7 +23,8 @@ struct MountOptions {
     unsigned long propagation = 0;  // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE [| MS_REC]
     bool bind = false;
     bool recursive_bind = false;
-    bool idmap = false;
+    bool idmap = false;             // idmap or ridmap
+    bool recursive_idmap = false;   // ridmap: the submounts of an rbind too
     bool copy_up = false;           // tmpcopyup: a tmpfs starts with the rootfs's files at its destination
     std::string data;               // filesystem-specific options, comma separated
     std::vector<std::string> filesystem_options;  // the same, one by one

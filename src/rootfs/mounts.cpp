@@ -86,11 +86,12 @@ int move_mount(int from_fd, int to_fd) {
         ::syscall(SYS_move_mount, from_fd, "", to_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
 }
 
-int mount_setattr(int fd, unsigned flags, uint64_t attr_set, uint64_t attr_clr, unsigned propagation) {
+int mount_setattr(int fd, unsigned flags, uint64_t attr_set, uint64_t attr_clr, unsigned propagation, int userns_fd) {
     mount_attr attr{};
     attr.attr_set = attr_set;
     attr.attr_clr = attr_clr;
     attr.propagation = propagation;
+    if (userns_fd >= 0) attr.userns_fd = static_cast<uint64_t>(userns_fd);
     return static_cast<int>(::syscall(SYS_mount_setattr, fd, "", flags | AT_EMPTY_PATH, &attr, sizeof attr));
 }
 

@@ -11,12 +11,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <sstream>
+#include <vector>
 
+#include "bind.hpp"
 #include "copyup.hpp"
 #include "devices.hpp"
 #include "fd_path.hpp"
 #include "hull/error.hpp"
 #include "hull/lsm.hpp"
+#include "hull/syscall.hpp"
 #include "mount_options.hpp"
 
 namespace hull::rootfs {
@@ -35,21 +39,6 @@ unsigned long propagation_flags(const std::string& name) {
     throw Error("linux.rootfsPropagation: unknown value \"" + name + "\"");
 }
 
-std::string describe(const oci::Mount& m, size_t index) {
-    return "mount " + m.source.value_or(m.type.value_or("none")) + " on " + m.destination + " (mounts[" +
-           std::to_string(index) + "])";
-}
-
-bool is_bind(const oci::Mount& m, const MountOptions& options) {
-    return options.bind || m.type.value_or("") == "bind";
-}
-
-std::string bind_source(const oci::Mount& m, const Context& ctx) {
-    const std::string source = m.source.value_or("");
-    if (source.empty()) throw Error("mount on " + m.destination + ": a bind mount needs a source");
-    return source.front() == '/' ? source : ctx.bundle + "/" + source;
-}
-
 void set_propagation(int target_fd, unsigned long propagation, const std::string& what) {
     if (propagation == 0) return;
     if (::mount(nullptr, fd_path(target_fd).c_str(), nullptr, propagation, nullptr) != 0) {
@@ -57,30 +46,10 @@ void set_propagation(int target_fd, unsigned long propagation, const std::string
     }
 }
 
-// mount_setattr of one set of attributes (AT_RECURSIVE for the r* options); the access-time
-// mode is one field, replaced as a whole.
-void set_attributes(int tree_fd, unsigned flags, uint64_t set, uint64_t clear, const std::optional<uint64_t>& atime,
-                    const std::string& what) {
-    if (atime) {
-        set |= *atime;
-        clear |= MOUNT_ATTR__ATIME;
-    }
-    if ((set | clear) != 0 && mount_setattr(tree_fd, flags, set, clear) != 0) throw_errno(what + ": set mount flags");
-}
-
-void set_recursive_attributes(int tree_fd, const MountOptions& o, const std::string& what) {
-    set_attributes(tree_fd, AT_RECURSIVE, o.recursive_set, o.recursive_clear, o.recursive_atime, what + " (recursive)");
-}
-
-UniqueFd clone_source(const std::string& source, const MountOptions& options, const std::string& what) {
-    UniqueFd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | (options.recursive_bind ? AT_RECURSIVE : 0)));
-    if (!tree) throw_errno(what + ": open_tree " + source);
-    return tree;
-}
-
+// `host_tree`: the tree the runtime cloned for this mount (open_host_trees), or -1: clone here.
 void bind_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what,
                 int host_tree = -1) {
-    const std::string source = bind_source(m, ctx);
+    const std::string source = bind_source(m, ctx.bundle);
     struct stat st {};
     if (::stat(source.c_str(), &st) != 0) throw_errno(what + ": source " + source);
     UniqueFd tree = host_tree >= 0 ? UniqueFd(host_tree) : clone_source(source, options, what);
@@ -202,11 +171,12 @@ void copy_up_mount(const oci::Mount& m, const MountOptions& options, int root_fd
 }
 
 void mount_one(const oci::Mount& m, size_t index, const Context& ctx, int root_fd) {
-    const std::string what = describe(m, index);
+    const std::string what = describe_mount(m, index);
     const MountOptions options = parse_mount_options(m.options);
-    if (options.idmap || !m.uidMappings.empty()) throw Error(what + ": idmapped mounts are not supported yet");
     if (is_bind(m, options)) {
-        bind_mount(m, options, ctx, root_fd, what, index < ctx.host_trees.size() ? ctx.host_trees[index] : -1);
+        const int host_tree = index < ctx.host_trees.size() ? ctx.host_trees[index] : -1;
+        if (host_tree < 0 && wants_idmap(m, options)) throw Error(what + ": the runtime made no idmapped tree for it");
+        bind_mount(m, options, ctx, root_fd, what, host_tree);
         return;
     }
     const std::string type = m.type.value_or("");
@@ -306,7 +276,9 @@ void make_paths_readonly(const std::vector<std::string>& paths, int root_fd) {
 
 void pivot_into(const Context& ctx) {
     if (::chdir(ctx.rootfs.c_str()) != 0) throw_errno("chdir " + ctx.rootfs);
-    if (ctx.no_pivot) {
+    if (ctx.host_mount_namespace) {
+        if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
+    } else if (ctx.no_pivot) {
         if (::mount(ctx.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) throw_errno("move rootfs to /");
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else {
@@ -322,22 +294,38 @@ void pivot_into(const Context& ctx) {
 
 }  // namespace
 
-std::vector<UniqueFd> open_shared_binds(const oci::Spec& spec, const std::string& bundle, bool user_namespace) {
-    std::vector<UniqueFd> trees(spec.mounts.size());
-    if (user_namespace) return trees;
-    for (size_t i = 0; i < spec.mounts.size(); ++i) {
-        const oci::Mount& m = spec.mounts[i];
-        const MountOptions options = parse_mount_options(m.options);
-        if (!is_bind(m, options) || (options.propagation & MS_SHARED) == 0) continue;
-        Context ctx;
-        ctx.bundle = bundle;
-        trees[i] = clone_source(bind_source(m, ctx), options, describe(m, i));
+void validate_without_mount_namespace(const oci::Spec& spec) {
+    const std::string why = ": needs a mount namespace of the container's own (linux.namespaces has none)";
+    if (spec.root && spec.root->readonly) throw Error("root.readonly" + why);
+    if (spec.linux && spec.linux->rootfsPropagation && !spec.linux->rootfsPropagation->empty()) {
+        throw Error("linux.rootfsPropagation" + why);
     }
-    return trees;
+    if (spec.annotations.count(overlay_annotation) != 0) throw Error(std::string("annotations[\"") + overlay_annotation + "\"]" + why);
+}
+
+void unmount_below(const std::string& rootfs) noexcept {
+    try {
+        std::vector<std::string> below;
+        std::stringstream lines(sys::read_file("/proc/self/mountinfo"));
+        std::string line;
+        while (std::getline(lines, line)) {
+            std::stringstream fields(line);
+            std::string field, mount_point;
+            for (int i = 0; i < 5 && fields >> field; ++i) mount_point = field;
+            // mountinfo escapes spaces as \040; a rootfs path with them is matched escaped.
+            if (mount_point.rfind(rootfs + "/", 0) == 0) below.push_back(mount_point);
+        }
+        std::sort(below.begin(), below.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+        for (const auto& mount_point : below) ::umount2(mount_point.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+    } catch (const std::exception&) {
+    }
 }
 
 void validate_mounts(const oci::Spec& spec) {
-    for (size_t i = 0; i < spec.mounts.size(); ++i) check_mount_options(spec.mounts[i], i);
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+        check_mount_options(spec.mounts[i], i);
+        check_idmap(spec, spec.mounts[i], i);
+    }
 }
 
 void prepare(const Context& ctx) {
@@ -350,11 +338,12 @@ void prepare(const Context& ctx) {
     // finalize: the rootfs bind below would propagate, or fail (EINVAL) on an unbindable tree.
     const unsigned long setup_propagation =
         (root_propagation & (MS_SHARED | MS_UNBINDABLE)) ? MS_SLAVE | MS_REC : root_propagation;
-    if (::mount(nullptr, "/", nullptr, setup_propagation, nullptr) != 0) {
-        throw_errno("set propagation of /");
-    }
-    if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-        throw_errno("bind rootfs " + ctx.rootfs + " on itself");
+    // In the runtime's own mount namespace neither / nor the rootfs mount is ours to change.
+    if (!ctx.host_mount_namespace) {
+        if (::mount(nullptr, "/", nullptr, setup_propagation, nullptr) != 0) throw_errno("set propagation of /");
+        if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+            throw_errno("bind rootfs " + ctx.rootfs + " on itself");
+        }
     }
     const UniqueFd root = open_root(ctx);
     for (size_t i = 0; i < spec.mounts.size(); ++i) mount_one(spec.mounts[i], i, ctx, root.get());

@@ -84,7 +84,7 @@ void validate_container_id(const std::string& id) {
 
 std::string default_state_root() {
     const uid_t euid = ::geteuid();
-    if (euid == 0) return "/run/hull";
+    if (!sys::unprivileged()) return "/run/hull";
     if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg != '\0') {
         return std::string(xdg) + "/hull";
     }

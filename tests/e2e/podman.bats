@@ -312,3 +312,18 @@ teardown() { podman_teardown; }
     [ "$status" -eq 137 ]
     [[ "$output" != *survived* ]]
 }
+
+@test "-v SRC:DST:idmap in a user namespace: the host's owners are seen as they are, writes land unshifted" {
+    local vol=$PODMAN_DIR/vol-$BATS_TEST_NUMBER
+    mkdir -p "$vol"
+    echo from-host >"$vol/in"
+    chown 1000:1000 "$vol/in"
+    run pm run --rm --uidmap 0:200000:65536 --gidmap 0:200000:65536 -v "$vol:/data:idmap" "$IMAGE" \
+        sh -c 'stat -c %u:%g /data/in; cat /data/in; echo w > /data/out; grep " /data " /proc/self/mountinfo'
+    [ "$status" -eq 0 ]
+    # Without idmap host 1000 would be unmapped (nobody) in a namespace starting at 200000.
+    [ "${lines[0]}" = 1000:1000 ]
+    [ "${lines[1]}" = from-host ]
+    [[ "${lines[2]}" == *idmapped* ]]
+    [ "$(stat -c %u "$vol/out")" = 0 ]  # container root writes as host root through the idmap
+}

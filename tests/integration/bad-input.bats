@@ -126,7 +126,8 @@ bad_json() {
 # --- duplicates, unknown names
 @test "duplicate namespace type" { bad_config 'namespaces.*duplicate namespace "pid"' 'linux.namespaces+={"type":"pid"}'; }
 @test "unknown namespace type" { bad_config 'namespaces.*"foo"' 'linux.namespaces+={"type":"foo"}'; }
-@test "no mount namespace" { bad_config 'mount namespace' '@c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]'; }
+@test "no mount namespace with root.readonly" { bad_config "root\.readonly: needs a mount namespace of the container's own" '@c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]' root.readonly=true; }
+@test "no mount namespace with rootfsPropagation" { bad_config 'linux\.rootfsPropagation: needs a mount namespace' '@c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]' 'linux.rootfsPropagation="private"'; }
 @test "namespace path does not exist" { bad_config 'namespaces.*/nonexistent/ns.*no such file' '@c["linux"]["namespaces"][1]["path"] = "/nonexistent/ns"'; }
 @test "namespace path is not a namespace" { bad_config 'namespaces.*/etc/hostname' '@c["linux"]["namespaces"][1]["path"] = "/etc/hostname"'; }
 @test "duplicate rlimit" { bad_config 'rlimits.*duplicate' 'process.rlimits=[{"type":"RLIMIT_NOFILE","soft":10,"hard":10},{"type":"RLIMIT_NOFILE","soft":5,"hard":5}]'; }
@@ -143,7 +144,7 @@ bad_json() {
 @test "memoryPolicy on a NUMA node the host lacks" { bad_config 'linux\.memoryPolicy\.nodes "7": node 7 is not an online NUMA node' 'linux.memoryPolicy={"mode":"MPOL_BIND","nodes":"7"}'; }
 @test "memoryPolicy with an unknown flag" { bad_config 'linux\.memoryPolicy\.flags\[0\]: unknown flag "MPOL_F_FOO"' 'linux.memoryPolicy={"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_FOO"]}'; }
 @test "memoryPolicy MPOL_DEFAULT with nodes" { bad_config 'linux\.memoryPolicy\.nodes: MPOL_DEFAULT takes no nodes' 'linux.memoryPolicy={"mode":"MPOL_DEFAULT","nodes":"0"}'; }
-@test "netDevices (not supported yet: refused, not dropped)" { bad_config 'linux\.netDevices\["dummy0"\]: moving host interfaces into the container is not supported' 'linux.netDevices={"dummy0":{"name":"eth1"}}'; }
+@test "netDevices names an interface the host lacks" { bad_config 'linux\.netDevices\["nosuchdev0"\]: no such network interface' 'linux.netDevices={"nosuchdev0":{"name":"eth1"}}'; }
 @test "intelRdt without a mounted resctrl" {
     ! grep -q ' - resctrl ' /proc/self/mountinfo || skip "this host has resctrl mounted"
     bad_config 'linux\.intelRdt: no resctrl filesystem is mounted' 'linux.intelRdt={"l3CacheSchema":"L3:0=f"}'

@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "hull/cgroup_resources.hpp"
 #include "hull/cgroups.hpp"
 #include "hull/error.hpp"
+#include "hull/syscall.hpp"
 
 namespace fs = std::filesystem;
 using hull::cgroups::Mode;
@@ -151,3 +154,73 @@ TEST(RealCgroupTest, ProcessJoinsEveryHierarchyAndDestroyKillsIt) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string refusal_without_cgroup(const oci::LinuxResources& resources) {
+    try {
+        hull::cgroups::check_without_cgroup(resources, "rootless on a cgroup hybrid host");
+    } catch (const hull::Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(NoCgroupTest, LimitsAreRefusedDeviceRulesAreNot) {
+    oci::LinuxResources resources;
+    EXPECT_EQ(refusal_without_cgroup(resources), "");
+    resources.devices.push_back(oci::LinuxDeviceCgroup{});  // what podman and `spec` always send
+    EXPECT_EQ(refusal_without_cgroup(resources), "");
+    resources.memory.emplace();  // present but empty: nothing to apply
+    EXPECT_EQ(refusal_without_cgroup(resources), "");
+    resources.pids = oci::LinuxPids{100};
+    const std::string refused = refusal_without_cgroup(resources);
+    EXPECT_EQ(refused.rfind("linux.resources.pids: needs the container's cgroup", 0), 0u) << refused;
+    EXPECT_NE(refused.find("rootless on a cgroup hybrid host"), std::string::npos);
+    resources.pids.reset();
+    resources.unified["memory.max"] = "1M";
+    EXPECT_EQ(refusal_without_cgroup(resources).rfind("linux.resources.unified:", 0), 0u);
+}
+
+TEST(NoCgroupTest, RootAlwaysGetsACgroup) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    hull::cgroups::Layout legacy;
+    legacy.mode = Mode::Legacy;
+    EXPECT_EQ(hull::cgroups::why_no_cgroup(legacy, "/hull/x"), "");
+}
+
+TEST(NoCgroupTest, AnUnprivilegedUserHasNoneOnV1OrHybrid) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+    const pid_t child = ::fork();
+    if (child == 0) {
+        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) ::_exit(2);
+        hull::cgroups::Layout hybrid;
+        hybrid.mode = Mode::Hybrid;
+        hull::cgroups::Layout unified;
+        unified.mode = Mode::Unified;
+        unified.unified_mount = "/proc/1";  // exists, not writable by nobody: no delegated subtree
+        const bool ok = hull::cgroups::why_no_cgroup(hybrid, "/hull/x").find("hybrid") != std::string::npos &&
+                        hull::cgroups::why_no_cgroup(unified, "/hull/x").find("not a cgroup v2 subtree delegated") !=
+                            std::string::npos;
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(NoCgroupTest, UnprivilegedMeansNotTheHostsRoot) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    EXPECT_FALSE(hull::sys::unprivileged());  // root of the initial user namespace
+    const pid_t child = ::fork();
+    if (child == 0) {
+        // Root of a new user namespace (as rootless podman runs its runtime) is not the host's root.
+        if (::unshare(CLONE_NEWUSER) != 0) ::_exit(2);
+        ::_exit(hull::sys::unprivileged() ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "../../src/rootfs/bind.hpp"
 #include "../../src/rootfs/mount_options.hpp"
 #include "hull/error.hpp"
 
@@ -30,6 +31,10 @@ TEST(MountOptionsTest, BindAndRecursiveOptions) {
     EXPECT_EQ(o.recursive_set, 0u);
     EXPECT_EQ(o.recursive_clear, MOUNT_ATTR_RDONLY);
     EXPECT_TRUE(parse_mount_options({"idmap"}).idmap);
+    EXPECT_FALSE(parse_mount_options({"idmap"}).recursive_idmap);
+    EXPECT_TRUE(parse_mount_options({"ridmap"}).idmap);
+    EXPECT_TRUE(parse_mount_options({"ridmap"}).recursive_idmap);
+    EXPECT_TRUE(parse_mount_options({"ridmap"}).data.empty());  // hull's options never reach mount(2)
 }
 
 TEST(MountOptionsTest, PropagationLastWins) {
@@ -88,6 +93,7 @@ TEST(MountOptionsTest, BindsRefuseWhatTheyCannotApply) {
     EXPECT_NE(refused({"bind", "sync"}, "none").find("superblock"), std::string::npos);
     EXPECT_NE(refused({"bogusopt"}, "cgroup").find("\"bogusopt\""), std::string::npos);
     EXPECT_EQ(refused({"rbind", "ro", "nosuid", "relatime", "rprivate"}, "bind"), "");
+    EXPECT_EQ(refused({"rbind", "mode=755", "size=1k"}, "bind"), "");  // another filesystem's data: a warning
     EXPECT_EQ(refused({"size=1m", "sync", "mode=755"}, "tmpfs"), "");  // the kernel judges a filesystem's options
 }
 
@@ -100,4 +106,54 @@ TEST(MountOptionsTest, FeaturesListIsTheParsersTables) {
     }
     EXPECT_EQ(std::count(known.begin(), known.end(), "remount"), 0);
     EXPECT_EQ(std::count(known.begin(), known.end(), "rnostrictatime"), 1);
+}
+
+namespace {
+
+oci::Spec spec_with_mount(oci::Mount m, bool user_namespace) {
+    oci::Spec spec;
+    spec.linux.emplace();
+    if (user_namespace) {
+        spec.linux->namespaces.push_back({"user", {}});
+        spec.linux->uidMappings = {{0, 100000, 65536}};
+        spec.linux->gidMappings = {{0, 100000, 65536}};
+    }
+    spec.mounts.push_back(std::move(m));
+    return spec;
+}
+
+std::string idmap_error(const oci::Spec& spec) {
+    try {
+        hull::rootfs::check_idmap(spec, spec.mounts[0], 0);
+    } catch (const hull::Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(IdmapTest, OnlyBindMountsAreIdmapped) {
+    oci::Mount tmpfs;
+    tmpfs.destination = "/t";
+    tmpfs.type = "tmpfs";
+    tmpfs.options = {"idmap"};
+    EXPECT_NE(idmap_error(spec_with_mount(tmpfs, true)).find("mounts[0]: idmapped mounts"), std::string::npos);
+    tmpfs.options = {};
+    tmpfs.uidMappings = tmpfs.gidMappings = {{0, 1000, 1}};
+    EXPECT_NE(idmap_error(spec_with_mount(tmpfs, true)).find("type \"tmpfs\""), std::string::npos);
+}
+
+TEST(IdmapTest, IdmapWithoutMappingsTakesTheContainersUserNamespace) {
+    oci::Mount bind;
+    bind.destination = "/d";
+    bind.source = "/srv";
+    bind.options = {"rbind", "ridmap"};
+    EXPECT_EQ(idmap_error(spec_with_mount(bind, true)), "");
+    EXPECT_NE(idmap_error(spec_with_mount(bind, false)).find("mounts[0].options: \"ridmap\" without"), std::string::npos);
+    oci::Spec joined = spec_with_mount(bind, false);
+    joined.linux->namespaces.push_back({"user", std::string("/proc/1/ns/user")});
+    EXPECT_EQ(idmap_error(joined), "");
+    bind.uidMappings = bind.gidMappings = {{1000, 0, 1}};  // its own mappings: no user namespace needed
+    EXPECT_EQ(idmap_error(spec_with_mount(bind, false)), "");
 }

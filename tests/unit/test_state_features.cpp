@@ -37,7 +37,7 @@ TEST(FeaturesTest, RuntimeFeaturesRoundTripAndAreTrue) {
     EXPECT_TRUE(json["linux"]["seccomp"]["enabled"].get<bool>());
     EXPECT_TRUE(json["linux"]["apparmor"]["enabled"].get<bool>());
     EXPECT_TRUE(json["linux"]["selinux"]["enabled"].get<bool>());
-    EXPECT_EQ(json["linux"]["mountExtensions"]["idmap"]["enabled"], false);
+    EXPECT_EQ(json["linux"]["mountExtensions"]["idmap"]["enabled"], true);
     for (const char* flag : {"v1", "v2", "systemd", "rdma"}) EXPECT_TRUE(json["linux"]["cgroup"][flag].get<bool>()) << flag;
     const auto back = oci::parse_features(json);
     EXPECT_EQ(oci::to_json(back), json);
