@@ -119,12 +119,24 @@ void drop_unknown_capabilities(oci::Process& process, bool in_user_namespace) {
         }
         **set = std::move(grantable);
     }
+    const auto in = [](const std::optional<std::vector<std::string>>& set, const std::string& cap) {
+        return set && std::find(set->begin(), set->end(), cap) != set->end();
+    };
+    // The kernel takes an inheritable capability only within the bounding set.
+    if (caps->inheritable) {
+        std::vector<std::string> settable;
+        for (const std::string& cap : *caps->inheritable) {
+            if (in(caps->bounding, cap)) {
+                settable.push_back(cap);
+            } else {
+                log::warn("process.capabilities.inheritable: " + cap + " is not in the bounding set: not granted");
+            }
+        }
+        caps->inheritable = std::move(settable);
+    }
     // The kernel raises an ambient capability only when it is both permitted and inheritable, and
     // the inheritable set is never widened to make it so (CVE-2022-27650, CVE-2022-29162).
     if (caps->ambient) {
-        const auto in = [](const std::optional<std::vector<std::string>>& set, const std::string& cap) {
-            return set && std::find(set->begin(), set->end(), cap) != set->end();
-        };
         std::vector<std::string> raisable;
         for (const std::string& cap : *caps->ambient) {
             if (in(caps->inheritable, cap) && in(caps->permitted, cap)) {
