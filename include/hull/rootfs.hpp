@@ -24,6 +24,10 @@ struct Context {
     const cgroups::Layout* cgroup_layout = nullptr;
     std::string cgroup_path;      // the container's cgroup path, for cgroup mounts without cgroupns
     bool no_pivot = false;        // --no-pivot: MS_MOVE + chroot instead of pivot_root
+    // No mount namespace in the config: the container shares the runtime's (runtime-spec: a type
+    // not listed is inherited). Mounts are made below the rootfs there, / is left alone, the
+    // process is chrooted; delete unmounts them (unmount_below).
+    bool host_mount_namespace = false;
     std::string console_path;     // pty slave path to bind on /dev/console when terminal is true
     std::optional<std::string> mount_label;  // linux.mountLabel when SELinux is enabled (hull/lsm.hpp)
     // Per config mount, a bind tree the runtime cloned in the host's mount namespace (-1: none).
@@ -52,6 +56,13 @@ std::optional<OverlayDirs> overlay_request(const oci::StringMap& annotations, co
 void make_overlay_dirs(const OverlayDirs& dirs);
 // In the container's mount namespace: mounts the overlay of `lower` on dirs.merged.
 void mount_overlay(const std::string& lower, const OverlayDirs& dirs);
+
+// Without a mount namespace of its own, what would change the runtime's whole namespace is
+// refused (root.readonly, rootfsPropagation, the overlay annotations).
+void validate_without_mount_namespace(const oci::Spec& spec);
+// Detaches every mount below `rootfs` (deepest first): what a container without a mount
+// namespace left in the runtime's. Best effort, never throws.
+void unmount_below(const std::string& rootfs) noexcept;
 
 // In the runtime, before anything is made: refuses each config mount no mount call could apply
 // as asked (mount options; id mappings on a mount that is not a bind, or idmap without a mapping

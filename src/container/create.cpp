@@ -69,7 +69,7 @@ void validate_for_linux(oci::Spec& spec) {
     if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
     ns::validate_sysctl(spec);
     rootfs::validate_mounts(spec);
-    if (!oci::has_namespace(spec, "mount")) throw Error("linux.namespaces: a mount namespace is required");
+    if (!oci::has_namespace(spec, "mount")) rootfs::validate_without_mount_namespace(spec);
     ns::validate_net_devices(spec);
 }
 
@@ -149,6 +149,16 @@ struct ResctrlGuard {
     ResctrlGuard& operator=(const ResctrlGuard&) = delete;
     ~ResctrlGuard() {
         if (plan != nullptr) resctrl::remove(*plan);
+    }
+};
+
+struct HostMountsGuard {
+    std::string rootfs;
+    HostMountsGuard() = default;
+    HostMountsGuard(const HostMountsGuard&) = delete;
+    HostMountsGuard& operator=(const HostMountsGuard&) = delete;
+    ~HostMountsGuard() {
+        if (!rootfs.empty()) rootfs::unmount_below(rootfs);
     }
 };
 
@@ -300,6 +310,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
 
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
+    // Without a mount namespace the mounts are made in ours: a failed create takes them down.
+    HostMountsGuard host_mounts;
+    if (!oci::has_namespace(spec, "mount")) host_mounts.rootfs = rootfs;
     ProcessGuard guard;
     apply_initial_cpu_affinity(*spec.process);
     const pid_t child = sys::clone3(clone_flags, cgroup ? cgroup->unified_fd() : -1);
@@ -400,6 +413,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         throw;
     }
     dir.commit();
+    host_mounts.rootfs.clear();
     net_devices.linux = nullptr;
     rdt_guard.plan = nullptr;
     if (cgroup) cgroup->release();

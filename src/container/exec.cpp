@@ -134,6 +134,7 @@ struct ExecContext {
     const oci::Process* process = nullptr;
     const oci::Spec* spec = nullptr;
     int container_pidfd = -1;
+    pid_t container_pid = 0;
     int join_flags = 0;
     int sync_fd = -1;
     int console_socket_fd = -1;
@@ -167,8 +168,18 @@ struct ExecContext {
         // CVE-2019-5736: until execve this process is the hull binary inside the container's pid
         // namespace; non-dumpable, its /proc/<pid>/exe can't be opened by the container.
         if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl PR_SET_DUMPABLE");
+        // A container without a mount namespace of its own is chrooted, not pivoted: so is this.
+        UniqueFd container_root;
+        if ((ctx.join_flags & CLONE_NEWNS) == 0) {
+            container_root.reset(::open(("/proc/" + std::to_string(ctx.container_pid) + "/root").c_str(),
+                                        O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!container_root) throw_errno("open the container's root");
+        }
         if (ctx.join_flags != 0 && ::setns(ctx.container_pidfd, ctx.join_flags) != 0) {
             throw_errno("join the container's namespaces");
+        }
+        if (container_root && (::fchdir(container_root.get()) != 0 || ::chroot(".") != 0)) {
+            throw_errno("chroot into the container's root");
         }
         ::close(ctx.container_pidfd);
         if ((ctx.join_flags & CLONE_NEWPID) != 0) {
@@ -275,6 +286,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ctx.process = &process;
     ctx.spec = &spec;
     ctx.container_pidfd = pidfd.get();
+    ctx.container_pid = record.pid;
     ctx.join_flags = namespaces_to_join(record.pid);
     ctx.sync_fd = child_end.get();
     ctx.console_socket_fd = console_socket.get();

@@ -145,6 +145,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     rootfs_ctx.cgroup_layout = ctx.cgroup_layout;
     rootfs_ctx.cgroup_path = ctx.cgroup_path;
     rootfs_ctx.no_pivot = ctx.no_pivot;
+    rootfs_ctx.host_mount_namespace = !oci::has_namespace(spec, "mount");
     rootfs_ctx.mount_label = ctx.labels.mount_label;
     rootfs_ctx.host_trees = ctx.host_trees;
     rootfs::prepare(rootfs_ctx);

@@ -21,6 +21,7 @@
 #include "hull/cgroups.hpp"
 #include "hull/net_devices.hpp"
 #include "hull/resctrl.hpp"
+#include "hull/rootfs.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/hooks.hpp"
@@ -101,6 +102,7 @@ void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& 
     if (!record.cgroup_path.empty()) {
         cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).destroy(record.cgroup_created_top);
     }
+    if (!oci::has_namespace(spec, "mount")) rootfs::unmount_below(record.rootfs);
     if (spec.linux && spec.linux->intelRdt) {
         if (const std::string mount = resctrl::find_mount(); !mount.empty()) {
             resctrl::remove(resctrl::plan(*spec.linux->intelRdt, record.id, mount));

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <sstream>
+#include <vector>
 
 #include "bind.hpp"
 #include "copyup.hpp"
@@ -18,6 +20,7 @@
 #include "fd_path.hpp"
 #include "hull/error.hpp"
 #include "hull/lsm.hpp"
+#include "hull/syscall.hpp"
 #include "mount_options.hpp"
 
 namespace hull::rootfs {
@@ -273,7 +276,9 @@ void make_paths_readonly(const std::vector<std::string>& paths, int root_fd) {
 
 void pivot_into(const Context& ctx) {
     if (::chdir(ctx.rootfs.c_str()) != 0) throw_errno("chdir " + ctx.rootfs);
-    if (ctx.no_pivot) {
+    if (ctx.host_mount_namespace) {
+        if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
+    } else if (ctx.no_pivot) {
         if (::mount(ctx.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) throw_errno("move rootfs to /");
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else {
@@ -288,6 +293,33 @@ void pivot_into(const Context& ctx) {
 }
 
 }  // namespace
+
+void validate_without_mount_namespace(const oci::Spec& spec) {
+    const std::string why = ": needs a mount namespace of the container's own (linux.namespaces has none)";
+    if (spec.root && spec.root->readonly) throw Error("root.readonly" + why);
+    if (spec.linux && spec.linux->rootfsPropagation && !spec.linux->rootfsPropagation->empty()) {
+        throw Error("linux.rootfsPropagation" + why);
+    }
+    if (spec.annotations.count(overlay_annotation) != 0) throw Error(std::string("annotations[\"") + overlay_annotation + "\"]" + why);
+}
+
+void unmount_below(const std::string& rootfs) noexcept {
+    try {
+        std::vector<std::string> below;
+        std::stringstream lines(sys::read_file("/proc/self/mountinfo"));
+        std::string line;
+        while (std::getline(lines, line)) {
+            std::stringstream fields(line);
+            std::string field, mount_point;
+            for (int i = 0; i < 5 && fields >> field; ++i) mount_point = field;
+            // mountinfo escapes spaces as \040; a rootfs path with them is matched escaped.
+            if (mount_point.rfind(rootfs + "/", 0) == 0) below.push_back(mount_point);
+        }
+        std::sort(below.begin(), below.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+        for (const auto& mount_point : below) ::umount2(mount_point.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+    } catch (const std::exception&) {
+    }
+}
 
 void validate_mounts(const oci::Spec& spec) {
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
@@ -306,11 +338,12 @@ void prepare(const Context& ctx) {
     // finalize: the rootfs bind below would propagate, or fail (EINVAL) on an unbindable tree.
     const unsigned long setup_propagation =
         (root_propagation & (MS_SHARED | MS_UNBINDABLE)) ? MS_SLAVE | MS_REC : root_propagation;
-    if (::mount(nullptr, "/", nullptr, setup_propagation, nullptr) != 0) {
-        throw_errno("set propagation of /");
-    }
-    if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-        throw_errno("bind rootfs " + ctx.rootfs + " on itself");
+    // In the runtime's own mount namespace neither / nor the rootfs mount is ours to change.
+    if (!ctx.host_mount_namespace) {
+        if (::mount(nullptr, "/", nullptr, setup_propagation, nullptr) != 0) throw_errno("set propagation of /");
+        if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+            throw_errno("bind rootfs " + ctx.rootfs + " on itself");
+        }
     }
     const UniqueFd root = open_root(ctx);
     for (size_t i = 0; i < spec.mounts.size(); ++i) mount_one(spec.mounts[i], i, ctx, root.get());

@@ -126,7 +126,8 @@ bad_json() {
 # --- duplicates, unknown names
 @test "duplicate namespace type" { bad_config 'namespaces.*duplicate namespace "pid"' 'linux.namespaces+={"type":"pid"}'; }
 @test "unknown namespace type" { bad_config 'namespaces.*"foo"' 'linux.namespaces+={"type":"foo"}'; }
-@test "no mount namespace" { bad_config 'mount namespace' '@c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]'; }
+@test "no mount namespace with root.readonly" { bad_config "root\.readonly: needs a mount namespace of the container's own" '@c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]' root.readonly=true; }
+@test "no mount namespace with rootfsPropagation" { bad_config 'linux\.rootfsPropagation: needs a mount namespace' '@c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]' 'linux.rootfsPropagation="private"'; }
 @test "namespace path does not exist" { bad_config 'namespaces.*/nonexistent/ns.*no such file' '@c["linux"]["namespaces"][1]["path"] = "/nonexistent/ns"'; }
 @test "namespace path is not a namespace" { bad_config 'namespaces.*/etc/hostname' '@c["linux"]["namespaces"][1]["path"] = "/etc/hostname"'; }
 @test "duplicate rlimit" { bad_config 'rlimits.*duplicate' 'process.rlimits=[{"type":"RLIMIT_NOFILE","soft":10,"hard":10},{"type":"RLIMIT_NOFILE","soft":5,"hard":5}]'; }

@@ -186,3 +186,31 @@ load helpers
     [ "${lines[1]}" = 0 ]
     [[ "${lines[2]}" =~ ^\ +0\ +100000\ +65536$ ]]
 }
+
+@test "no mount namespace in the config: the runtime's is inherited, the process is chrooted, delete unmounts what it made" {
+    config "@c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'mount']"
+    set_cmd 'readlink /proc/self/ns/mnt; ls /bin/busybox; stat -c %t:%T /dev/null; exec sleep 100'
+    rt create --bundle "$BUNDLE" "$ID" >"$TEST_DIR/out" 2>&1 </dev/null
+    rt start "$ID"
+    wait_for_file "$TEST_DIR/out"
+    sleep 0.2
+    [ "$(sed -n 1p "$TEST_DIR/out")" = "$(readlink /proc/self/ns/mnt)" ]
+    [ "$(sed -n 2p "$TEST_DIR/out")" = /bin/busybox ]
+    [ "$(sed -n 3p "$TEST_DIR/out")" = 1:3 ]
+    grep -q " $BUNDLE/rootfs/proc " /proc/self/mountinfo  # made in the runtime's namespace
+    run rt exec "$ID" sh -c 'readlink /proc/self/ns/mnt; ls /bin/busybox'
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "$(readlink /proc/self/ns/mnt)" ]
+    [ "${lines[1]}" = /bin/busybox ]
+    rt delete --force "$ID"
+    ! grep -q " $BUNDLE/rootfs/" /proc/self/mountinfo
+    assert_nothing_left "$ID"
+}
+
+@test "no mount namespace: a create that fails after the mounts takes them down" {
+    config "@c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'mount']" 'hooks.createRuntime=[{"path":"/bin/false"}]'
+    run rt create --bundle "$BUNDLE" "$ID"
+    [ "$status" -ne 0 ]
+    ! grep -q " $BUNDLE/rootfs/" /proc/self/mountinfo
+    assert_nothing_left "$ID"
+}
