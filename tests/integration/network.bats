@@ -11,9 +11,10 @@ CNI_PATH=${CNI_PATH:-/usr/lib/cni}
 SUBNET_PREFIX=10.89.0
 
 setup() {
-    [ -x "$CNI_PATH/bridge" ] || skip "containernetworking-plugins is not installed ($CNI_PATH/bridge)"
-    command -v iptables-save >/dev/null || skip "iptables is not installed"
-    [ -x "$HULL_NET" ] || skip "hull-net is not built ($HULL_NET)"
+    # A missing tool fails the suite by name (scripts/install-deps.sh installs them), never skips.
+    [ -x "$CNI_PATH/bridge" ] || { echo "containernetworking-plugins is not installed ($CNI_PATH/bridge)" >&2; return 1; }
+    command -v iptables-save >/dev/null || { echo "iptables is not installed (iptables-save)" >&2; return 1; }
+    [ -x "$HULL_NET" ] || { echo "hull-net is not built ($HULL_NET)" >&2; return 1; }
     helpers_setup
     NETNS=hullnet-test-$$-${BATS_TEST_NUMBER}
     ip netns add "$NETNS"
