@@ -3,7 +3,7 @@
 # e2e-views: host
 # Rootless podman 4.3 on hull: a user the suite makes (subuid/subgid ranges, removed afterwards)
 # runs `podman --runtime hull` with its own XDG_RUNTIME_DIR, cgroupfs and the file events
-# logger (no systemd here). podman runs hull as root of its own user namespace; on this hybrid
+# logger (no systemd here), the overlay storage driver. podman runs hull as root of its own user namespace; on this hybrid
 # host containers have no cgroup. Networking is --network none: slirp4netns needs /dev/net/tun,
 # which this host does not give an unprivileged user.
 bats_require_minimum_version 1.5.0
@@ -69,7 +69,7 @@ pm() {
     (cd "$PMR_DIR/home" && setpriv --reuid="$PMR_UID" --regid="$PMR_UID" --init-groups \
         env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$PMR_DIR/home" XDG_RUNTIME_DIR="$PMR_DIR/xdg" \
         CONTAINERS_CONF="$PMR_DIR/containers.conf" podman --root "$PMR_DIR/root" --runroot "$PMR_DIR/runroot" \
-        --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime "$PMR_DIR/hull" "$@")
+        --storage-driver overlay --cgroup-manager cgroupfs --events-backend file --runtime "$PMR_DIR/hull" "$@")
 }
 
 @test "rootless podman: run --rm returns the exit code; uid 0 inside is the user outside; nothing left" {

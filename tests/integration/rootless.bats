@@ -79,15 +79,16 @@ assert_nothing_left_rootless() {
     if grep -q " $TEST_DIR/" /proc/self/mountinfo; then echo "mounts left under $TEST_DIR"; return 1; fi
 }
 
-@test "rootless: spec --rootless && run: uid 0 inside, the user's uid in uid_map, nothing left" {
-    rootless_config
-    set_cmd 'id -u; cat /proc/self/uid_map; cat /proc/self/setgroups; stat -c %u /'
-    run urt run r1
+@test "rootless: spec --rootless && run, as is (a terminal, sh): uid 0 inside, the user's uid in uid_map, nothing left" {
+    rm "$BUNDLE/config.json"
+    # A pseudo-terminal for the foreground run (script(1)); the shell reads its commands from it.
+    run as_user script -qec "$RL_BIN_DIR/hull spec --rootless && $RL_BIN_DIR/hull run r1" /dev/null \
+        <<<'id -u; cat /proc/self/uid_map; cat /proc/self/setgroups; stat -c %u /; exit'
     [ "$status" -eq 0 ]
-    [ "${lines[0]}" = 0 ]
-    [ "$(echo ${lines[1]})" = "0 $RL_UID 1" ]
-    [ "${lines[2]}" = deny ]  # a single own-id mapping is written by the user itself
-    [ "${lines[3]}" = 0 ]     # the user's rootfs is root's inside
+    output=$(tr -d '\r' <<<"$output")
+    [[ "$output" == *$'\n0\n'* ]]
+    grep -Eq "^ +0 +$RL_UID +1\$" <<<"$output"
+    [[ "$output" == *$'\ndeny\n'* ]]  # a single own-id mapping is written by the user itself
     [ -d "$XDG_RUN/hull" ]   # the default root
     assert_nothing_left_rootless
 }
@@ -204,29 +205,51 @@ assert_nothing_left_rootless() {
     assert_nothing_left_rootless
 }
 
+# in_delegated_view SUBTREE 'SHELL COMMANDS': runs the commands as the test user (in the bundle,
+# $H being hull) in a pure cgroup2 view of this host where /sys/fs/cgroup/SUBTREE is the user's
+# (as systemd's Delegate=yes makes it) and the user's shell sits in a leaf of it. The subtree is
+# removed afterwards; "LEFT" is printed when the container's cgroup (c1) was not.
+in_delegated_view() {
+    unshare -m --propagation private bash -c '
+        umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 99
+        d=/sys/fs/cgroup/$1
+        mkdir -p "$d/shell" && chown -R "$2" "$d" || exit 98
+        sh -c "echo \$\$ > $d/shell/cgroup.procs && exec \"\$@\"" x "${@:3}"
+        rc=$?
+        [ -d "$d/c1" ] && echo LEFT
+        rmdir "$d/shell" "$d"
+        exit $rc' x "$1" "$RL_UID:$RL_GID" \
+        setpriv --reuid="$RL_UID" --regid="$RL_GID" --clear-groups env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$XDG_RUN" \
+        H="$RL_BIN_DIR/hull" sh -c "cd '$BUNDLE' && $2"
+}
+
 @test "rootless on cgroup v2 with a delegated subtree: the container's cgroup is made there, with its limits" {
-    # A pure cgroup2 view of this host; the subtree is the user's (as systemd's Delegate=yes makes
-    # it), its shell in a leaf of it; hugetlb is the one controller this host's cgroup2 tree has.
+    # hugetlb is the one controller this host's cgroup2 tree has.
     local deleg=hullrl-deleg-$$
     rootless_config
     config "linux.cgroupsPath=\"/$deleg/c1\"" -linux.namespaces.4 \
         'linux.resources={"hugepageLimits":[{"pageSize":"2MB","limit":2097152}]}'
     grep -q '"cgroup"' "$BUNDLE/config.json" && { echo "the cgroup namespace is still in the config"; return 1; }
     set_cmd "grep '^0::' /proc/self/cgroup; cat /sys/fs/cgroup/$deleg/c1/hugetlb.2MB.max"
-    run unshare -m --propagation private bash -c '
-        umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 99
-        d=/sys/fs/cgroup/$1
-        mkdir -p "$d/shell" && chown -R "$2" "$d" || exit 98
-        sh -c "echo \$\$ > $d/shell/cgroup.procs && exec \"\$@\"" x "${@:3}"
-        rc=$?
-        ls -d "$d/c1" 2>/dev/null && echo "c1 left"
-        rmdir "$d/shell" "$d"
-        exit $rc' x "$deleg" "$RL_UID:$RL_GID" \
-        setpriv --reuid="$RL_UID" --regid="$RL_GID" --clear-groups env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$XDG_RUN" \
-        sh -c "cd '$BUNDLE' && exec '$RL_BIN_DIR/hull' run r9"
+    run in_delegated_view "$deleg" '$H run r9'
     [ "$status" -eq 0 ]
     [[ "$output" == *"0::/$deleg/c1"* ]]
     [[ "$output" == *2097152* ]]
-    [[ "$output" != *"c1 left"* ]]
+    [[ "$output" != *LEFT* ]]
+    assert_nothing_left_rootless
+}
+
+@test "rootless on cgroup v2 with a delegated subtree: pause and resume through its freezer" {
+    local deleg=hullrl-deleg-$$
+    rootless_config
+    config "linux.cgroupsPath=\"/$deleg/c1\"" 'process.args=["sleep","100"]'
+    run in_delegated_view "$deleg" '$H run -d r10 >/dev/null 2>&1 && $H pause r10 && $H state r10 | grep status &&
+        grep -E "^(state|frozen) " /sys/fs/cgroup/'"$deleg"'/c1/cgroup.events; $H resume r10 && $H state r10 | grep status;
+        $H delete --force r10'
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == *'"paused"'* ]]
+    [ "${lines[1]}" = "frozen 1" ]
+    [[ "${lines[2]}" == *'"running"'* ]]
+    [[ "$output" != *LEFT* ]]
     assert_nothing_left_rootless
 }
