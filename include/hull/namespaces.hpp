@@ -34,6 +34,8 @@ struct Plan {
 // each path, checking it is a namespace of that type.
 Plan plan(const oci::Spec& spec);
 
+// The namespace types hull creates and joins, sorted: what `features` reports.
+std::vector<std::string> known_types();
 // clone flag for a runtime-spec namespace type name; 0 when unknown.
 uint64_t clone_flag_for(const std::string& type);
 

@@ -1,6 +1,7 @@
 #include <seccomp.h>
 
 #include "hull/container.hpp"
+#include "hull/namespaces.hpp"
 #include "hull/process.hpp"
 #include "hull/rootfs.hpp"
 
@@ -20,7 +21,7 @@ oci::Features runtime_features() {
     features.hooks = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
     features.mountOptions = rootfs::known_mount_options();
     auto& linux = features.linux;
-    linux.namespaces = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
+    linux.namespaces = ns::known_types();
     linux.capabilities = process::known_capabilities();
     linux.cgroup.v1 = true;
     linux.cgroup.v2 = true;

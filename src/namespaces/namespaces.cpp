@@ -49,6 +49,13 @@ bool is_runtime_namespace(const std::string& path, const std::string& type) {
 
 }  // namespace
 
+std::vector<std::string> known_types() {
+    std::vector<std::string> names;
+    for (const auto& info : namespace_types) names.emplace_back(info.name);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
 uint64_t clone_flag_for(const std::string& type) {
     for (const auto& info : namespace_types) {
         if (type == info.name) return info.flag;

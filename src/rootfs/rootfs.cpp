@@ -59,6 +59,17 @@ void bind_mount(const oci::Mount& m, const MountOptions& options, const Context&
     if (move_mount(tree.get(), target.get()) != 0) throw_errno(what);
     UniqueFd mounted = open_in_root(root_fd, m.destination, O_PATH);
     if (!mounted) throw_errno(what + ": reopen");
+    if (host_tree >= 0) {
+        // The runtime's tree got its mount id before the mounts made here, and mountinfo lists a
+        // namespace's mounts by id: a clone of it made now (a peer, with its idmap and flags)
+        // takes its place, so that mountinfo shows the config's order.
+        UniqueFd again(open_tree(mounted.get(), "", OPEN_TREE_CLONE | AT_EMPTY_PATH | (options.recursive_bind ? AT_RECURSIVE : 0)));
+        if (!again) throw_errno(what + ": clone in place");
+        if (::umount2(fd_path(mounted.get()).c_str(), MNT_DETACH) != 0) throw_errno(what + ": detach the runtime's tree");
+        if (move_mount(again.get(), target.get()) != 0) throw_errno(what + ": attach the clone");
+        mounted = open_in_root(root_fd, m.destination, O_PATH);
+        if (!mounted) throw_errno(what + ": reopen");
+    }
     set_propagation(mounted.get(), options.propagation, what);
 }
 
