@@ -45,6 +45,13 @@ run_bats "cgroup v2 lane: structure, freeze, kill, eBPF device filter, removal, 
 run_bats "end-to-end: podman and containerd with hull as their runtime" tests/e2e/run.sh
 run_bats "cgroup v2 VM lane (pure cgroup2, every controller, limits enforced)" tests/vm/cgroup-v2.sh
 
+echo "== bench smoke run (bench/bench.sh --smoke: hull, crun and runc in one view; not timed)"
+if bench/bench.sh --smoke 2>&1 | tee "$log" && grep -q '^bench smoke run: every operation ran' "$log"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
+
 echo "== fuzzing the parsers (libFuzzer, 45 s)"
 if command -v clang++ >/dev/null && tests/fuzz/run.sh 45; then
     passed=$((passed + 1))
