@@ -29,6 +29,9 @@ struct CreateOptions {
 // Checks that the fds create/run will pass on (LISTEN_FDS + --preserve-fds, from fd 3) are open
 // in this process, before hull opens any fd of its own that could take their numbers.
 void check_preserved_fds(unsigned preserve_fds);
+// How many fds from 3 systemd passed us for socket activation: LISTEN_FDS when LISTEN_PID is our
+// pid, else 0; the LISTEN_* variables are removed from our environment either way.
+unsigned socket_activation_fds();
 
 // Sets up the container and leaves its process waiting before the user program.
 void create_container(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options);

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "hull/fd.hpp"
+#include "hull/procfs.hpp"
 #include "oci/config.hpp"
 
 namespace hull::lsm {
@@ -57,14 +58,11 @@ bool takes_mount_label(const std::string& type);
 // when the kernel has the per-LSM directory, else "thread-self/attr/exec".
 std::string exec_attr_path(bool apparmor, bool has_apparmor_dir);
 
-// An O_PATH handle on the root of the host's procfs, verified (PROC_SUPER_MAGIC, root inode).
-// Opened by the runtime before the container exists, inherited by the container process.
-UniqueFd open_host_procfs();
-
 // In the container process, right before execve (before seccomp and the user switch): writes the
-// exec labels through `procfs` (from open_host_procfs). Throws naming the field and errno text.
-void apply_exec_labels(int procfs, const Labels& labels);
+// exec labels through `proc`, a private procfs the runtime opened before the container existed.
+// Throws naming the field and errno text.
+void apply_exec_labels(const procfs::Handle& proc, const Labels& labels);
 // SELinux: the label of keyrings this thread creates (the session keyring), as runc does.
-void apply_key_label(int procfs, const Labels& labels);
+void apply_key_label(const procfs::Handle& proc, const Labels& labels);
 
 }  // namespace hull::lsm

@@ -21,7 +21,8 @@ void apply_rlimits(const std::vector<oci::POSIXRlimit>& rlimits);
 
 // Drops everything not in the bounding set, switches to user.uid/gid/additionalGids while keeping
 // the permitted capabilities (PR_SET_KEEPCAPS), applies umask, then sets effective/permitted/
-// ambient. Inheritable capabilities are never granted beyond what ambient needs (CVE-2022-29162).
+// ambient. The inheritable set is exactly the config's, and an ambient capability is raised only
+// when it is permitted and inheritable (CVE-2022-29162).
 // Without process.capabilities every capability is dropped.
 void switch_user_and_capabilities(const oci::Process& process);
 

@@ -112,14 +112,9 @@ private:
     std::vector<std::pair<pid_t, bool>> processes_;
 };
 
-// systemd socket activation: fds 3.. passed to us under LISTEN_FDS go on to the container, which
-// is told with LISTEN_FDS and LISTEN_PID=1 (it is pid 1 of its namespace, or becomes so).
 unsigned add_socket_activation_env(oci::Process& process) {
-    const char* listen_fds = std::getenv("LISTEN_FDS");
-    if (listen_fds == nullptr || *listen_fds == '\0') return 0;
-    char* end = nullptr;
-    const unsigned long count = std::strtoul(listen_fds, &end, 10);
-    if (*end != '\0' || count > 4096) throw Error("LISTEN_FDS=\"" + std::string(listen_fds) + "\": not a count of fds");
+    const unsigned count = socket_activation_fds();
+    if (count == 0) return 0;
     process.env.push_back("LISTEN_FDS=" + std::to_string(count));
     process.env.push_back("LISTEN_PID=1");
     return static_cast<unsigned>(count);
@@ -212,8 +207,8 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     if (::stat(rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error("root.path " + rootfs + ": not a directory");
 
     const lsm::Labels labels = lsm::resolve(*spec.process, spec.linux ? spec.linux->mountLabel : std::nullopt);
-    UniqueFd procfs;
-    if (labels.apparmor_profile || labels.selinux_label) procfs = lsm::open_host_procfs();
+    procfs::Handle label_procfs;
+    if (labels.apparmor_profile || labels.selinux_label) label_procfs = procfs::Handle::open("LSM labels");
     const ns::Plan namespaces = ns::plan(spec);
     const std::vector<UniqueFd> host_trees = rootfs::open_host_trees(spec, bundle, namespaces);
     UniqueFd console_socket;
@@ -304,7 +299,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.no_pivot = options.no_pivot;
     ctx.no_new_keyring = options.no_new_keyring;
     ctx.labels = labels;
-    ctx.procfs_fd = procfs.get();
+    ctx.procfs = &label_procfs;
     ctx.memory_policy = memory_policy;
     for (const auto& tree : host_trees) ctx.host_trees.push_back(tree.get());
 
@@ -426,9 +421,35 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
 
 namespace hull {
 
+// systemd socket activation (sd_listen_fds(3)): fds 3.. are ours to pass on only when LISTEN_PID
+// names this very process. A stale LISTEN_FDS inherited from a caller would otherwise hand the
+// caller's open fds (a host directory, say) to the container: CVE-2024-21626 again. The variables
+// are dropped either way, so nothing after us reads them.
+unsigned socket_activation_fds() {
+    static const unsigned count = [] {
+        const char* listen_fds = std::getenv("LISTEN_FDS");
+        const char* listen_pid = std::getenv("LISTEN_PID");
+        unsigned result = 0;
+        if (listen_fds != nullptr && *listen_fds != '\0' && listen_pid != nullptr &&
+            std::strtol(listen_pid, nullptr, 10) == ::getpid()) {
+            char* end = nullptr;
+            const unsigned long value = std::strtoul(listen_fds, &end, 10);
+            if (*end != '\0' || value > 4096) {
+                throw Error("LISTEN_FDS=\"" + std::string(listen_fds) + "\": not a count of fds");
+            }
+            result = static_cast<unsigned>(value);
+        }
+        ::unsetenv("LISTEN_FDS");
+        ::unsetenv("LISTEN_PID");
+        ::unsetenv("LISTEN_FDNAMES");
+        return result;
+    }();
+    return count;
+}
+
 void check_preserved_fds(unsigned preserve_fds) {
     unsigned count = preserve_fds;
-    if (const char* listen_fds = std::getenv("LISTEN_FDS")) count += static_cast<unsigned>(std::strtoul(listen_fds, nullptr, 10));
+    count += socket_activation_fds();
     for (unsigned i = 0; i < count; ++i) {
         const int fd = 3 + static_cast<int>(i);
         if (::fcntl(fd, F_GETFD) < 0) {

@@ -147,7 +147,7 @@ struct ExecContext {
 [[noreturn]] void exec_process(const ExecContext& ctx, const SyncChannel& sync) {
     const oci::Process& process = *ctx.process;
     sync.expect(Message::Go, "the runtime");
-    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, false);
+    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, -1);
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);
     process::apply_rlimits(process.rlimits);
@@ -248,8 +248,8 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     validate_process(process, spec);
     // The process's own labels; the mount label belongs to the container and is not needed.
     const lsm::Labels labels = lsm::resolve(process, std::nullopt);
-    UniqueFd procfs;
-    if (labels.any()) procfs = lsm::open_host_procfs();
+    procfs::Handle label_procfs;
+    if (labels.any()) label_procfs = procfs::Handle::open("LSM labels");
     UniqueFd console_socket;
     UniqueFd relay_socket;  // our end, when the master comes to hull itself (foreground, no socket)
     if (process.terminal) {
@@ -291,7 +291,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ctx.sync_fd = child_end.get();
     ctx.console_socket_fd = console_socket.get();
     ctx.preserve_fds = options.preserve_fds;
-    ctx.labels = {labels, procfs.get()};
+    ctx.labels = {labels, &label_procfs};
     UniqueFd seccomp_agent;
     if (spec.linux && spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
         seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);

@@ -127,7 +127,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     if (spec.hostname) ns::set_hostname(*spec.hostname);
     if (spec.domainname) ns::set_domainname(*spec.domainname);
     if (!ctx.no_new_keyring) {
-        lsm::apply_key_label(ctx.procfs_fd, ctx.labels);
+        if (ctx.procfs != nullptr) lsm::apply_key_label(*ctx.procfs, ctx.labels);
         join_session_keyring(ctx.id);
     }
 
@@ -156,8 +156,11 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
 
     rootfs::enter(rootfs_ctx);
     ns::apply_sysctl(linux.sysctl);
+    // Before finalize: /dev may be the image's own, read-only once root.readonly is applied.
+    UniqueFd console_target;
+    if (process.terminal) console_target = terminal::open_console_target();
     rootfs::finalize(rootfs_ctx);
-    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize);
+    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, console_target.get());
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);
     if (linux.seccomp) seccomp::validate(*linux.seccomp);
@@ -186,7 +189,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
                                              {"state", oci::Json::parse(hook_state_json(ctx, pid, "created"))}}
                                        .dump();
     }
-    finish_and_exec(process, linux, executable, start_fifo.get(), agent, {ctx.labels, ctx.procfs_fd});
+    finish_and_exec(process, linux, executable, start_fifo.get(), agent, {ctx.labels, ctx.procfs});
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ struct InitContext {
     bool no_new_keyring = false;
     std::optional<rootfs::OverlayDirs> overlay;
     lsm::Labels labels;        // AppArmor / SELinux labels, already checked against the host
-    int procfs_fd = -1;        // host procfs handle for the labels (-1 without exec labels)
+    const procfs::Handle* procfs = nullptr;  // private host procfs for the labels (empty without them)
     std::optional<process::MemoryPolicyPlan> memory_policy;  // linux.memoryPolicy, checked by create
     std::vector<int> host_trees;  // rootfs::open_host_trees, per config mount (-1: none)
 };

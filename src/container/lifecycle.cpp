@@ -182,7 +182,8 @@ void start_container(const RuntimeOptions& runtime, const std::string& id) {
     UniqueFd fifo(::openat(dir.fd(), ContainerDir::exec_fifo_name, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fifo) throw_errno("start " + id + ": open " + dir.path() + "/exec.fifo");
     // The container process opens the other end, runs the startContainer hooks and writes "0"
-    // right before execve, or the error that stopped it; the fifo closes at execve or exit.
+    // right before execve, then the error if execve fails; the fifo closes at execve (close-on-exec)
+    // or exit. So "0" and then end-of-file is the only success: we read to the end.
     std::string reply;
     pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
     bool writer_seen = false;
@@ -197,7 +198,6 @@ void start_container(const RuntimeOptions& runtime, const std::string& id) {
             if (n > 0) {
                 writer_seen = true;
                 reply.append(buffer, static_cast<size_t>(n));
-                if (reply == "0") break;
                 continue;
             }
             if (n == 0 && writer_seen) break;
@@ -212,7 +212,8 @@ void start_container(const RuntimeOptions& runtime, const std::string& id) {
     }
     dir.remove_exec_fifo();
     if (reply != "0") {
-        throw Error("start " + id + ": " + (reply.empty() ? std::string("the container process exited before start") : reply));
+        if (reply.empty()) throw Error("start " + id + ": the container process exited before start");
+        throw Error("start " + id + ": " + (reply.front() == '0' ? reply.substr(1) : reply));
     }
 
     const oci::Spec spec = container::record_spec(record);

@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 
 #include "hull/error.hpp"
@@ -117,9 +119,71 @@ void drop_unknown_capabilities(oci::Process& process, bool in_user_namespace) {
         }
         **set = std::move(grantable);
     }
+    const auto in = [](const std::optional<std::vector<std::string>>& set, const std::string& cap) {
+        return set && std::find(set->begin(), set->end(), cap) != set->end();
+    };
+    // The kernel takes an inheritable capability only within the bounding set.
+    if (caps->inheritable) {
+        std::vector<std::string> settable;
+        for (const std::string& cap : *caps->inheritable) {
+            if (in(caps->bounding, cap)) {
+                settable.push_back(cap);
+            } else {
+                log::warn("process.capabilities.inheritable: " + cap + " is not in the bounding set: not granted");
+            }
+        }
+        caps->inheritable = std::move(settable);
+    }
+    // The kernel raises an ambient capability only when it is both permitted and inheritable, and
+    // the inheritable set is never widened to make it so (CVE-2022-27650, CVE-2022-29162).
+    if (caps->ambient) {
+        std::vector<std::string> raisable;
+        for (const std::string& cap : *caps->ambient) {
+            if (in(caps->inheritable, cap) && in(caps->permitted, cap)) {
+                raisable.push_back(cap);
+            } else {
+                log::warn("process.capabilities.ambient: " + cap + " is not in both the inheritable and the permitted set: not raised");
+            }
+        }
+        caps->ambient = std::move(raisable);
+    }
+}
+
+// execve's limits (fs/exec.c): one string at most 32 pages; all strings plus the pointer arrays
+// within a quarter of the stack limit, capped at 6 MiB and never below 32 pages. Checked here so
+// the failure is a create error naming the field, not an execve after start.
+void check_exec_sizes(const oci::Process& process) {
+    constexpr size_t max_string = 32 * 4096;
+    rlimit stack{};
+    ::getrlimit(RLIMIT_STACK, &stack);
+    for (const auto& rlimit : process.rlimits) {
+        if (rlimit.type == "RLIMIT_STACK") stack.rlim_cur = rlimit.soft;
+    }
+    const size_t quarter = stack.rlim_cur == RLIM_INFINITY ? SIZE_MAX : static_cast<size_t>(stack.rlim_cur / 4);
+    const size_t limit = std::max(std::min<size_t>(6 << 20, quarter), max_string);
+    size_t total = (process.args.size() + process.env.size() + 2) * sizeof(char*);
+    const std::pair<const char*, const std::vector<std::string>*> lists[] = {{"process.args", &process.args},
+                                                                            {"process.env", &process.env}};
+    for (const auto& [field, list] : lists) {
+        for (size_t i = 0; i < list->size(); ++i) {
+            const size_t size = (*list)[i].size() + 1;
+            if (size > max_string) {
+                throw Error(std::string(field) + "[" + std::to_string(i) + "]: " + std::to_string(size) +
+                                " bytes, more than execve takes in one string (" + std::to_string(max_string) + ")",
+                            E2BIG);
+            }
+            total += size;
+        }
+    }
+    if (total > limit) {
+        throw Error("process.args and process.env: " + std::to_string(total) + " bytes, more than execve takes (" +
+                        std::to_string(limit) + " with this stack limit)",
+                    E2BIG);
+    }
 }
 
 void check_process_limits(const oci::Process& process, const oci::Linux& linux) {
+    check_exec_sizes(process);
     if (process.args.empty()) {
         throw Error(std::string("process.args: at least one argument is required") +
                     (process.commandLine ? " (process.commandLine is for Windows only)" : ""));
@@ -193,7 +257,7 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     const auto& seccomp = linux.seccomp;
     if (linux.personality) process::apply_personality(*linux.personality);
     // First: the write needs /proc before seccomp may forbid it and while we are still root.
-    if (labels.labels.apparmor_profile || labels.labels.selinux_label) lsm::apply_exec_labels(labels.procfs, labels.labels);
+    if (labels.labels.apparmor_profile || labels.labels.selinux_label) lsm::apply_exec_labels(*labels.procfs, labels.labels);
     refuse_runtime_binary(executable);
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);

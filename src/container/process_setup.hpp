@@ -48,7 +48,7 @@ struct SeccompAgent {
 // AppArmor / SELinux exec labels and the host procfs handle they are written through.
 struct ExecLabels {
     lsm::Labels labels;
-    int procfs = -1;
+    const procfs::Handle* procfs = nullptr;
 };
 
 // `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.

@@ -11,6 +11,7 @@
 
 #include "hull/error.hpp"
 #include "hull/namespaces.hpp"
+#include "hull/procfs.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::ns {
@@ -18,12 +19,9 @@ namespace hull::ns {
 namespace {
 
 void write_proc_file(pid_t pid, const char* name, const std::string& data) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-    try {
-        sys::write_file(path, data);
-    } catch (const Error& e) {
-        throw Error(std::string(e.what()) + " (writing \"" + data.substr(0, data.find('\n')) + "\")", e.code());
-    }
+    const std::string path = std::to_string(pid) + "/" + name;
+    const int err = procfs::Handle::open("id mappings").try_write(path, data);
+    if (err != 0) throw_errno("write /proc/" + path + " (\"" + data.substr(0, data.find('\n')) + "\")", err);
 }
 
 // The one mapping the kernel lets an unprivileged process write itself: its own id, size 1.

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "hull/error.hpp"
+#include "hull/procfs.hpp"
 
 namespace hull::ns {
 
@@ -36,6 +37,15 @@ constexpr std::array<TypeInfo, 8> namespace_types{{
     {"cgroup", CLONE_NEWCGROUP},
     {"time", CLONE_NEWTIME},
 }};
+
+// Whether the namespace file at `path` is the namespace hull itself runs in.
+bool is_runtime_namespace(const std::string& path, const std::string& type) {
+    const std::string own = "/proc/self/ns/" + std::string(type == "network" ? "net" : type);
+    struct stat joined {};
+    struct stat ours {};
+    return ::stat(path.c_str(), &joined) == 0 && ::stat(own.c_str(), &ours) == 0 && joined.st_dev == ours.st_dev &&
+           joined.st_ino == ours.st_ino;
+}
 
 }  // namespace
 
@@ -110,8 +120,8 @@ void enter_new_time_namespace(const std::map<std::string, oci::LinuxTimeOffset>&
         text += clock + " " + std::to_string(offset.secs) + " " + std::to_string(offset.nanosecs) + "\n";
     }
     if (!text.empty()) {
-        UniqueFd fd(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
-        if (!fd) throw_errno("open /proc/self/timens_offsets");
+        UniqueFd fd = procfs::Handle::open("linux.timeOffsets").open_file("self/timens_offsets", O_WRONLY);
+        if (!fd) throw_errno("linux.timeOffsets: open /proc/self/timens_offsets");
         // One write per line: the kernel parses one offset per write on older versions.
         size_t start = 0;
         while (start < text.size()) {
@@ -140,9 +150,11 @@ void set_domainname(const std::string& domainname) {
 
 void validate_sysctl(const oci::Spec& spec) {
     if (!spec.linux) return;
-    const auto has = [&](const char* type) {
-        return std::any_of(spec.linux->namespaces.begin(), spec.linux->namespaces.end(),
-                           [&](const oci::LinuxNamespace& ns) { return ns.type == type; });
+    const auto find = [&](const char* type) -> const oci::LinuxNamespace* {
+        for (const auto& ns : spec.linux->namespaces) {
+            if (ns.type == type) return &ns;
+        }
+        return nullptr;
     };
     static const std::set<std::string> ipc_keys = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
                                                    "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
@@ -159,18 +171,19 @@ void validate_sysctl(const oci::Spec& spec) {
         } else {
             throw Error(field + ": not a namespaced sysctl; it would change the host");
         }
-        if (!has(needed)) throw Error(field + ": needs the container's own " + std::string(needed) + " namespace");
+        const oci::LinuxNamespace* ns = find(needed);
+        if (ns == nullptr) throw Error(field + ": needs the container's own " + std::string(needed) + " namespace");
+        if (ns->path && is_runtime_namespace(*ns->path, needed)) {
+            throw Error(field + ": the " + std::string(needed) + " namespace joined at " + *ns->path +
+                        " is the runtime's own; setting it would change the host");
+        }
     }
 }
 
 void apply_sysctl(const oci::StringMap& sysctl) {
     if (sysctl.empty()) return;
-    UniqueFd proc_sys(::open("/proc/sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!proc_sys) throw_errno("linux.sysctl: open /proc/sys");
-    struct statfs fs {};
-    if (::fstatfs(proc_sys.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) {
-        throw Error("linux.sysctl: /proc/sys in the container is not a procfs");
-    }
+    // Not the container's /proc/sys: a config mount over one of its files would take the write.
+    const auto proc = procfs::Handle::open("linux.sysctl");
     for (const auto& [key, value] : sysctl) {
         std::string relative = key;
         if (relative.find("..") != std::string::npos || relative.find('/') != std::string::npos ||
@@ -178,14 +191,7 @@ void apply_sysctl(const oci::StringMap& sysctl) {
             throw Error("linux.sysctl[\"" + key + "\"]: invalid key");
         }
         std::replace(relative.begin(), relative.end(), '.', '/');
-        struct open_how how {};
-        how.flags = O_WRONLY | O_CLOEXEC;
-        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
-        UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, proc_sys.get(), relative.c_str(), &how, sizeof how)));
-        if (!fd) throw_errno("linux.sysctl[\"" + key + "\"]: open /proc/sys/" + relative);
-        if (::write(fd.get(), value.data(), value.size()) < 0) {
-            throw_errno("linux.sysctl[\"" + key + "\"]: write \"" + value + "\"");
-        }
+        proc.write("sys/" + relative, value, "linux.sysctl[\"" + key + "\"] = \"" + value + "\"");
     }
 }
 

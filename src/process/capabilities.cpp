@@ -101,10 +101,12 @@ void switch_user_and_capabilities(const oci::Process& process) {
     const CapSet bounding = caps ? to_set(caps->bounding, "bounding") : CapSet{};
     const CapSet effective = caps ? to_set(caps->effective, "effective") : CapSet{};
     const CapSet permitted = caps ? to_set(caps->permitted, "permitted") : CapSet{};
+    const CapSet inheritable = caps ? to_set(caps->inheritable, "inheritable") : CapSet{};
     CapSet ambient;
     if (caps) {
         for (int cap : to_set(caps->ambient, "ambient")) {
-            if (contains(permitted, cap)) ambient.push_back(cap);  // the kernel refuses others
+            // The kernel refuses the others; the runtime warned about them at create.
+            if (contains(permitted, cap) && contains(inheritable, cap)) ambient.push_back(cap);
         }
     }
     drop_bounding(bounding);
@@ -113,7 +115,7 @@ void switch_user_and_capabilities(const oci::Process& process) {
     if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw_errno("prctl PR_SET_KEEPCAPS");
     ::umask(process.user.umask.value_or(022));
 
-    // CVE-2022-29162: the inheritable set only holds what ambient needs.
+    // CVE-2022-29162: the inheritable set is the config's, never widened for ambient.
     cap_t state = cap_init();
     if (state == nullptr) throw_errno("cap_init");
     const auto set_flag = [&](cap_flag_t flag, const CapSet& set) {
@@ -125,7 +127,7 @@ void switch_user_and_capabilities(const oci::Process& process) {
     try {
         set_flag(CAP_EFFECTIVE, effective);
         set_flag(CAP_PERMITTED, permitted);
-        set_flag(CAP_INHERITABLE, ambient);
+        set_flag(CAP_INHERITABLE, inheritable);
         if (cap_set_proc(state) != 0) throw_errno("process.capabilities: set effective/permitted capabilities");
     } catch (...) {
         cap_free(state);

@@ -17,8 +17,6 @@ namespace hull::lsm {
 
 namespace {
 
-constexpr unsigned long proc_root_inode = 1;
-
 bool read_first_line(const char* path, std::string& line) {
     std::ifstream file(path);
     return file && static_cast<bool>(std::getline(file, line));
@@ -41,26 +39,9 @@ bool selinux_enabled() {
 
 bool set(const std::optional<std::string>& value) { return value && !value->empty(); }
 
-// Opens `path` below the procfs root without leaving it: no magic links, no other mounts.
-UniqueFd open_in_procfs(int procfs, const std::string& path, int flags) {
-    open_how how{};
-    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-    UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, procfs, path.c_str(), &how, sizeof how)));
-    if (!fd && errno == ENOSYS) fd.reset(::openat(procfs, path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW));
-    return fd;
-}
-
-// Writes `value` to /proc/<path> through the verified handle; returns 0 or the write's errno.
-int write_attr(int procfs, const std::string& path, const std::string& value, const std::string& field) {
-    if (procfs < 0) throw Error(field + ": no procfs handle to write /proc/" + path);
-    UniqueFd fd = open_in_procfs(procfs, path, O_WRONLY);
-    if (!fd) throw_errno(field + ": open /proc/" + path);
-    struct statfs fs {};
-    if (::fstatfs(fd.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) {
-        throw Error(field + ": /proc/" + path + " is not on a procfs");
-    }
-    return ::write(fd.get(), value.data(), value.size()) < 0 ? errno : 0;
+// Writes `value` to /proc/<path> through the private procfs; returns 0 or the errno.
+int write_attr(const procfs::Handle& proc, const std::string& path, const std::string& value) {
+    return proc.try_write(path, value);
 }
 
 }  // namespace
@@ -118,39 +99,26 @@ std::string exec_attr_path(bool apparmor, bool has_apparmor_dir) {
     return apparmor && has_apparmor_dir ? "thread-self/attr/apparmor/exec" : "thread-self/attr/exec";
 }
 
-UniqueFd open_host_procfs() {
-    UniqueFd proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-    if (!proc) throw_errno("open /proc for the LSM labels");
-    struct statfs fs {};
-    struct stat st {};
-    if (::fstatfs(proc.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC || ::fstat(proc.get(), &st) != 0 ||
-        st.st_ino != proc_root_inode) {
-        throw Error("/proc is not the root of a procfs: cannot apply LSM labels safely");
-    }
-    return proc;
-}
-
-void apply_exec_labels(int procfs, const Labels& labels) {
+void apply_exec_labels(const procfs::Handle& proc, const Labels& labels) {
     if (labels.apparmor_profile) {
         const std::string& profile = *labels.apparmor_profile;
-        struct stat st {};
-        const bool has_dir = ::fstatat(procfs, "thread-self/attr/apparmor", &st, 0) == 0;
+        const bool has_dir = static_cast<bool>(proc.open_file("thread-self/attr/apparmor", O_PATH | O_DIRECTORY));
         const std::string path = exec_attr_path(true, has_dir);
-        const int err = write_attr(procfs, path, "exec " + profile, "process.apparmorProfile");
+        const int err = write_attr(proc, path, "exec " + profile);
         // AppArmor answers ENOENT for a profile it has not loaded.
         if (err == ENOENT) throw Error("process.apparmorProfile \"" + profile + "\": profile not loaded", err);
         if (err != 0) throw_errno("process.apparmorProfile \"" + profile + "\": write /proc/" + path, err);
     }
     if (labels.selinux_label) {
         const std::string path = exec_attr_path(false, false);
-        const int err = write_attr(procfs, path, *labels.selinux_label, "process.selinuxLabel");
+        const int err = write_attr(proc, path, *labels.selinux_label);
         if (err != 0) throw_errno("process.selinuxLabel \"" + *labels.selinux_label + "\": write /proc/" + path, err);
     }
 }
 
-void apply_key_label(int procfs, const Labels& labels) {
+void apply_key_label(const procfs::Handle& proc, const Labels& labels) {
     if (!labels.selinux_label) return;
-    const int err = write_attr(procfs, "thread-self/attr/keycreate", *labels.selinux_label, "process.selinuxLabel");
+    const int err = write_attr(proc, "thread-self/attr/keycreate", *labels.selinux_label);
     if (err != 0) throw_errno("process.selinuxLabel \"" + *labels.selinux_label + "\": write /proc/thread-self/attr/keycreate", err);
 }
 

@@ -14,18 +14,12 @@
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
 #include "hull/process.hpp"
+#include "hull/procfs.hpp"
 
 namespace hull::process {
 
 void apply_oom_score_adj(int value) {
-    UniqueFd fd(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd) throw_errno("process.oomScoreAdj: open /proc/self/oom_score_adj");
-    struct statfs fs {};
-    if (::fstatfs(fd.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) {
-        throw Error("process.oomScoreAdj: /proc/self/oom_score_adj is not on a procfs");
-    }
-    const std::string text = std::to_string(value);
-    if (::write(fd.get(), text.data(), text.size()) < 0) throw_errno("process.oomScoreAdj: write " + text);
+    procfs::Handle::open("process.oomScoreAdj").write("self/oom_score_adj", std::to_string(value), "process.oomScoreAdj");
 }
 
 namespace {

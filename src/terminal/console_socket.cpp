@@ -67,8 +67,6 @@ UniqueFd receive_fd(int socket, std::string* name) {
     return UniqueFd(fd);
 }
 
-namespace {
-
 // /dev/console must be a file we created or a device node, never a symlink (CVE-2025-52565).
 UniqueFd open_console_target() {
     UniqueFd dev(::open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -85,18 +83,19 @@ UniqueFd open_console_target() {
     return target;
 }
 
-void bind_on_console(int slave) {
+namespace {
+
+void bind_on_console(int slave, int target) {
     UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
     if (!tree) throw_errno("open_tree of the terminal for /dev/console");
-    UniqueFd target = open_console_target();
-    if (::syscall(SYS_move_mount, tree.get(), "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    if (::syscall(SYS_move_mount, tree.get(), "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
         throw_errno("bind the terminal on /dev/console");
     }
 }
 
 }  // namespace
 
-void setup_container_terminal(int console_socket, const std::optional<oci::Box>& size, bool bind_console) {
+void setup_container_terminal(int console_socket, const std::optional<oci::Box>& size, int console_target) {
     UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!master) throw_errno("open /dev/ptmx in the container");
     int unlock = 0;
@@ -109,7 +108,7 @@ void setup_container_terminal(int console_socket, const std::optional<oci::Box>&
         ws.ws_col = static_cast<unsigned short>(size->width);
         if (::ioctl(slave.get(), TIOCSWINSZ, &ws) != 0) throw_errno("process.consoleSize: set window size");
     }
-    if (bind_console) bind_on_console(slave.get());
+    if (console_target >= 0) bind_on_console(slave.get(), console_target);
     if (::setsid() < 0 && errno != EPERM) throw_errno("setsid");
     if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_errno("make the pty the controlling terminal");
     for (int target = 0; target <= 2; ++target) {

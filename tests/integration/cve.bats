@@ -164,18 +164,16 @@ EOF
     assert_nothing_left "$ID"
 }
 
-@test "CVE-2022-29162 shape: no inheritable capabilities in run or exec, even when the config lists some" {
+@test "CVE-2022-29162 shape: the inheritable set is the config's, never widened by exec --cap" {
     config 'process.capabilities.inheritable=["CAP_NET_RAW","CAP_SYS_ADMIN"]' \
         'process.capabilities.bounding+="CAP_NET_RAW"' 'process.capabilities.permitted+="CAP_NET_RAW"'
     set_cmd 'grep CapInh /proc/self/status; exec sleep 100'
-    rt run --detach --bundle "$BUNDLE" "$ID" > "$TEST_DIR/run.out"
-    wait_for_file "$TEST_DIR/run.out" || true
-    run rt exec "$ID" grep CapInh /proc/self/status
-    [ "$status" -eq 0 ]
-    [ "$output" = "CapInh:	0000000000000000" ]
+    rt run --detach --bundle "$BUNDLE" "$ID" > "$TEST_DIR/run.out" 2> "$TEST_DIR/run.err"
+    wait_for_file "$TEST_DIR/run.out"
+    # CAP_NET_RAW (13) only: CAP_SYS_ADMIN is outside the bounding set, so it is warned about.
+    [ "$(cat "$TEST_DIR/run.out")" = "CapInh:	0000000000002000" ]
+    grep -q 'inheritable: CAP_SYS_ADMIN is not in the bounding set' "$TEST_DIR/run.err"
     run rt exec --cap CAP_SYS_ADMIN "$ID" grep CapInh /proc/self/status
-    [ "$output" = "CapInh:	0000000000000000" ]
-    # An exec'd program with file capabilities gains nothing through the inheritable set.
-    run rt exec "$ID" sh -c 'grep CapInh /proc/1/status'
-    [ "$output" = "CapInh:	0000000000000000" ]
+    [ "$status" -eq 0 ]
+    [ "$output" = "CapInh:	0000000000002000" ]
 }

@@ -88,20 +88,20 @@ TEST(Lsm, ExecAttrPath) {
 }
 
 TEST(Lsm, HostProcfsHandleIsVerifiedAndReachesOurAttrFiles) {
-    const hull::UniqueFd proc = hull::lsm::open_host_procfs();
+    const auto proc = hull::procfs::Handle::open("test");
     ASSERT_TRUE(proc);
-    hull::UniqueFd exec_attr(::openat(proc.get(), "thread-self/attr/exec", O_RDONLY | O_CLOEXEC));
+    hull::UniqueFd exec_attr = proc.open_file("thread-self/attr/exec", O_RDONLY);
     EXPECT_TRUE(exec_attr) << "thread-self/attr/exec below the handle";
 }
 
 TEST(Lsm, AWriteTheKernelRefusesIsReportedWithFieldAndErrno) {
     // Only meaningful without AppArmor: the kernel then refuses "exec <profile>" (EINVAL).
     if (hull::lsm::detect().apparmor) GTEST_SKIP() << "AppArmor is enabled here";
-    const hull::UniqueFd proc = hull::lsm::open_host_procfs();
+    const auto proc = hull::procfs::Handle::open("test");
     hull::lsm::Labels labels;
     labels.apparmor_profile = "hull-unit-test";
     try {
-        hull::lsm::apply_exec_labels(proc.get(), labels);
+        hull::lsm::apply_exec_labels(proc, labels);
         FAIL() << "the write was accepted";
     } catch (const hull::Error& e) {
         const std::string message = e.what();
