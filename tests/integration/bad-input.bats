@@ -121,6 +121,10 @@ bad_json() {
 }
 @test "linux.resources.memory.limit is a string" { bad_config 'memory\.limit.*integer' 'linux.resources.memory.limit="1g"'; }
 @test "linux.resources.memory.swappiness is 200" { bad_config 'swappiness.*100' 'linux.resources.memory.swappiness=200'; }
+@test "blockIO leafWeight where the v1 blkio controller has no leaf weights (no BFQ/CFQ)" {
+    [ -d /sys/fs/cgroup/blkio ] && [ ! -e /sys/fs/cgroup/blkio/blkio.leaf_weight_device ] || skip "this host's blkio has leaf weights, or no v1 blkio"
+    bad_config 'blkio\.leaf_weight_device: No such file' 'linux.resources.blockIO={"weightDevice":[{"major":8,"minor":0,"leafWeight":300}]}'
+}
 @test "hostname longer than the kernel allows" { bad_config 'hostname' "hostname=\"$(head -c 300 /dev/zero | tr '\0' h)\""; }
 
 # --- duplicates, unknown names
