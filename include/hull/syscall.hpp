@@ -29,6 +29,12 @@ void write_file(const std::string& path, const std::string& data);
 // Then the state root is $XDG_RUNTIME_DIR/hull and cgroups are made only where delegated.
 bool unprivileged();
 
+// Replaces `path` with a file holding `data`, atomically: the data goes to a temporary file created
+// beside it with O_EXCL|O_NOFOLLOW (never through a symlink someone planted; a stale one is
+// removed first) and is renamed over `path`, which is replaced, never followed. Readers see no
+// file or the whole one. Failures name `what` and leave no temporary file behind.
+void write_file_atomic(const std::string& path, const std::string& data, mode_t mode, const std::string& what);
+
 // Process start time in clock ticks since boot (field 22 of /proc/PID/stat); 0 when gone.
 uint64_t process_start_time(pid_t pid);
 // Process state letter from /proc/PID/stat ('R', 'S', 'Z', ...); 0 when gone.

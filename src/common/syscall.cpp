@@ -61,6 +61,31 @@ std::string read_file_at(int dirfd, const std::string& name) {
     return read_all(fd.get(), name);
 }
 
+void write_file_atomic(const std::string& path, const std::string& data, mode_t mode, const std::string& what) {
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (name.empty() || name == "." || name == "..") throw Error(what + ": not a file name", EINVAL);
+    UniqueFd dirfd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dirfd) throw_errno(what + ": open the directory " + dir);
+    const std::string temp = "." + name + ".hull-tmp";
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+    UniqueFd fd(::openat(dirfd.get(), temp.c_str(), flags, mode));
+    // Left by a writer that was killed, or planted: unlinkat removes a symlink itself.
+    if (!fd && errno == EEXIST && ::unlinkat(dirfd.get(), temp.c_str(), 0) == 0) {
+        fd.reset(::openat(dirfd.get(), temp.c_str(), flags, mode));
+    }
+    if (!fd) throw_errno(what + ": create " + dir + "/" + temp);
+    const ssize_t n = ::write(fd.get(), data.data(), data.size());
+    const int err = n < 0 ? errno : EIO;
+    fd.reset();
+    if (n != static_cast<ssize_t>(data.size()) || ::renameat(dirfd.get(), temp.c_str(), dirfd.get(), name.c_str()) != 0) {
+        const int rename_err = n == static_cast<ssize_t>(data.size()) ? errno : err;
+        ::unlinkat(dirfd.get(), temp.c_str(), 0);
+        throw_errno(what + ": write " + path, rename_err);
+    }
+}
+
 void write_file(const std::string& path, const std::string& data) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY));
     if (!fd) throw_errno("open " + path);

@@ -73,22 +73,6 @@ void validate_for_linux(oci::Spec& spec) {
     ns::validate_net_devices(spec);
 }
 
-void write_pid_file(const std::string& path, pid_t pid) {
-    const std::string temp = path + ".hull-tmp";
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) throw_errno("--pid-file: create " + temp);
-    const std::string text = std::to_string(pid);
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        throw_errno("--pid-file: write " + temp);
-    }
-    fd.reset();
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(temp.c_str());
-        throw_errno("--pid-file: rename to " + path, err);
-    }
-}
-
 // Kills and reaps the processes of a failed create.
 class ProcessGuard {
 public:
@@ -390,7 +374,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         record.cgroup_created_top = cgroup ? cgroup->created_top() : "";
         record.creating = false;
         dir.save(record);
-        if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
+        if (!options.pid_file.empty()) sys::write_file_atomic(options.pid_file, std::to_string(pid), 0644, "--pid-file " + options.pid_file);
         // The container sent the master before Ready (with our copy of its end closed, a
         // container that did not would end the wait).
         console_socket.reset();

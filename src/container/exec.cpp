@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <climits>
 #include <array>
-#include <fstream>
 #include <optional>
 #include <sstream>
 
@@ -335,11 +334,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
             while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
             }
         }
-        if (!options.pid_file.empty()) {
-            const std::string temp = options.pid_file + ".hull-tmp";
-            std::ofstream(temp) << pid;
-            if (::rename(temp.c_str(), options.pid_file.c_str()) != 0) throw_errno("--pid-file " + options.pid_file);
-        }
+        if (!options.pid_file.empty()) sys::write_file_atomic(options.pid_file, std::to_string(pid), 0644, "--pid-file " + options.pid_file);
         sync.send(Message::Go);
         wait_for_exec(sync);
         console_socket.reset();

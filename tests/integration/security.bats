@@ -63,6 +63,23 @@ netns_sysctl() { nsenter --net="/proc/$1/ns/net" cat "/proc/sys/$2"; }
     [ "${lines[1]}" = fds=1 ]
 }
 
+@test "pid files: a symlink planted at the temporary name or the pid file itself is never followed (create and exec)" {
+    printf 'keep\n' > "$TEST_DIR/victim"
+    for name in pid.hull-tmp .pid.hull-tmp pid exec.pid.hull-tmp .exec.pid.hull-tmp exec.pid; do
+        ln -s "$TEST_DIR/victim" "$TEST_DIR/$name"
+    done
+    set_cmd 'sleep 100'
+    rt create --pid-file "$TEST_DIR/pid" --bundle "$BUNDLE" "$ID"
+    [ "$(cat "$TEST_DIR/victim")" = keep ]
+    [ ! -L "$TEST_DIR/pid" ]
+    [ "$(cat "$TEST_DIR/pid")" = "$(state_field "$ID" pid)" ]
+    rt start "$ID"
+    rt exec --detach --pid-file "$TEST_DIR/exec.pid" "$ID" sleep 50
+    [ "$(cat "$TEST_DIR/victim")" = keep ]
+    [ ! -L "$TEST_DIR/exec.pid" ]
+    grep -qE '^[0-9]+$' "$TEST_DIR/exec.pid"
+}
+
 @test "an execve failure after start is reported by start and by run, in one line, not lost" {
     printf '\001\002\003\004garbage' > "$BUNDLE/rootfs/notabinary"
     chmod 755 "$BUNDLE/rootfs/notabinary"
