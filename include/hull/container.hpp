@@ -59,6 +59,7 @@ int run_container(const RuntimeOptions& runtime, const std::string& id, const Ru
 
 struct ContainerSummary {
     oci::State state;
+    std::string rootfs;
     std::string created;
     uid_t owner = 0;
 };
@@ -123,8 +124,8 @@ void update_container(const RuntimeOptions& runtime, const std::string& id, cons
 oci::LinuxResources container_resources(const RuntimeOptions& runtime, const std::string& id);
 
 // runc's `events`: {"type":"stats","id":..,"data":{..}} once, or every `interval_ms` until the
-// container stops, with {"type":"oom","id":..} whenever the OOM killer struck.
+// container stops, with {"type":"oom","id":..} whenever the OOM killer struck; keys in runc's order.
 void container_events(const RuntimeOptions& runtime, const std::string& id, bool stats_once, int interval_ms,
-                      const std::function<void(const oci::Json&)>& emit);
+                      const std::function<void(const nlohmann::ordered_json&)>& emit);
 
 }  // namespace hull

@@ -41,9 +41,9 @@ void print_json(const std::vector<ContainerSummary>& containers) {
                         {"pid", c.state.pid.value_or(0)},
                         {"status", c.state.status},
                         {"bundle", c.state.bundle},
+                        {"rootfs", c.rootfs},
                         {"created", c.created},
-                        {"owner", owner_name(c.owner)},
-                        {"annotations", c.state.annotations}});
+                        {"owner", owner_name(c.owner)}});
     }
     std::cout << list.dump() << "\n";
 }

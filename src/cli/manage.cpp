@@ -164,7 +164,7 @@ void add_events(CLI::App& app, Globals& globals, Action& action) {
                 throw Error("--interval \"" + text + "\": expected a duration such as 5s or 500ms");
             }
             if (ms <= 0) throw Error("--interval \"" + text + "\": must be positive");
-            container_events(globals.runtime(), *id, *stats, ms, [](const oci::Json& event) {
+            container_events(globals.runtime(), *id, *stats, ms, [](const nlohmann::ordered_json& event) {
                 std::cout << event.dump() << std::endl;
             });
             return 0;

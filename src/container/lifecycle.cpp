@@ -451,6 +451,7 @@ std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime) {
             const ContainerRecord record = dir.load();
             ContainerSummary summary;
             summary.state = container::make_state(record, current_status(dir, record), container::record_spec(record));
+            summary.rootfs = record.rootfs;
             summary.created = record.created;
             summary.owner = record.owner;
             result.push_back(std::move(summary));

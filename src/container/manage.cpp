@@ -70,7 +70,7 @@ void update_container(const RuntimeOptions& runtime, const std::string& id, cons
 }
 
 void container_events(const RuntimeOptions& runtime, const std::string& id, bool stats_once, int interval_ms,
-                      const std::function<void(const oci::Json&)>& emit) {
+                      const std::function<void(const nlohmann::ordered_json&)>& emit) {
     ContainerRecord record;
     {
         const auto c = open_container(runtime, id);
@@ -78,7 +78,10 @@ void container_events(const RuntimeOptions& runtime, const std::string& id, bool
         record = c.record;
     }
     const auto cgroup = cgroup_of(record, "events");
-    const auto stats_event = [&] { return oci::Json{{"type", "stats"}, {"id", id}, {"data", cgroup.stats()}}; };
+    // runc's key order (type, id, data): callers match the raw prefix of each line.
+    const auto stats_event = [&] {
+        return nlohmann::ordered_json{{"type", "stats"}, {"id", id}, {"data", nlohmann::ordered_json::parse(cgroup.stats().dump())}};
+    };
     if (stats_once) {
         emit(stats_event());
         return;
@@ -89,7 +92,7 @@ void container_events(const RuntimeOptions& runtime, const std::string& id, bool
     for (;;) {
         if (container_state(runtime, id).status == "stopped") return;
         const uint64_t ooms = cgroup.oom_kills();
-        if (ooms > oom_seen) emit(oci::Json{{"type", "oom"}, {"id", id}});
+        if (ooms > oom_seen) emit(nlohmann::ordered_json{{"type", "oom"}, {"id", id}});
         oom_seen = ooms;
         if (std::chrono::steady_clock::now() >= next_stats) {
             emit(stats_event());

@@ -123,6 +123,7 @@ pids_max() {
     shim_rt run --detach --bundle "$BUNDLE" "$ID"
     run shim_rt events --stats "$ID"
     [ "$status" -eq 0 ]
+    [[ "$output" == "{\"type\":\"stats\",\"id\":\"$ID\",\"data\":{"* ]]
     python3 - "$output" "$ID" <<'EOF'
 import json, sys
 e = json.loads(sys.argv[1])

@@ -81,7 +81,10 @@ by_id = {c['id']: c for c in json.load(sys.stdin)}
 assert sorted(by_id) == ['$ID', '$ID-b'], by_id
 assert by_id['$ID']['status'] == 'running' and by_id['$ID']['pid'] > 0, by_id
 assert by_id['$ID-b']['status'] == 'created', by_id
-assert by_id['$ID']['bundle'] == '$BUNDLE' and by_id['$ID']['owner'] == 'root', by_id"
+assert by_id['$ID']['bundle'] == '$BUNDLE' and by_id['$ID']['owner'] == 'root', by_id
+assert by_id['$ID']['rootfs'] == '$BUNDLE/rootfs', by_id
+# runc's object: these keys in this order (callers match raw prefixes).
+assert list(by_id['$ID']) == ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner'], by_id"
 }
 
 @test "an empty --root lists nothing" {
