@@ -9,7 +9,9 @@ work=$(mktemp -d /tmp/hull-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$top/oci-spec/include" -I"$top/include" \
-    "$here/fuzz_parsers.cpp" "$top"/oci-spec/src/*.cpp "$top/src/rootfs/mount_options.cpp" -o "$work/fuzz_parsers"
+    -DSPDLOG_SHARED_LIB -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL \
+    "$here/fuzz_parsers.cpp" "$top"/oci-spec/src/*.cpp "$top/src/rootfs/mount_options.cpp" "$top/src/common/log.cpp" \
+    "$top/src/common/error.cpp" -lspdlog -lfmt -o "$work/fuzz_parsers"
 mkdir -p "$work/corpus"
 cp "$here"/corpus/* "$top"/tests/unit/fixtures/*.json "$work/corpus/"
 head -c 50000000 /dev/urandom > "$work/junk.bin"
