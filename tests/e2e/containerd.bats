@@ -173,12 +173,14 @@ check_kill_all() {
 
 check_pause_resume() {
     id_for_test
-    run_detached "$ID" sh -c 'i=0; while :; do i=$((i + 1)); echo $i > /tmp/count; sleep 0.05; done'
+    run_detached "$ID" sh -c 'i=0; while :; do i=$((i + 1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.05; done'
+    local pid a b
+    pid=$(ctr_ task ls | awk -v id="$ID" '$1 == id {print $2}')
+    # Counting before the pause (a loaded machine may take a while to get there).
+    for _ in $(seq 100); do [ -s /proc/"$pid"/root/tmp/count ] && break; sleep 0.1; done
     ctr_ task pause "$ID"
     [ "$(task_status "$ID")" = PAUSED ]
     [ "$(hull_state "$ID" status)" = paused ]
-    local pid a b
-    pid=$(ctr_ task ls | awk -v id="$ID" '$1 == id {print $2}')
     a=$(cat /proc/"$pid"/root/tmp/count)
     sleep 0.3
     b=$(cat /proc/"$pid"/root/tmp/count)
@@ -189,8 +191,11 @@ check_pause_resume() {
     ctr_ task resume "$ID"
     [ "$(task_status "$ID")" = RUNNING ]
     [ "$(hull_state "$ID" status)" = running ]
-    sleep 0.3
-    b=$(cat /proc/"$pid"/root/tmp/count)
+    for _ in $(seq 100); do
+        b=$(cat /proc/"$pid"/root/tmp/count)
+        [ "$b" -gt "$a" ] && break
+        sleep 0.1
+    done
     [ "$b" -gt "$a" ]
 }
 
