@@ -95,11 +95,16 @@ POSIXRlimit parse_rlimit(const Node& n) {
     return r;
 }
 
-Process parse_process_node(const Node& n) {
+// config.json requires process.user; an exec process file (runc exec -p) may leave it out: 0:0.
+Process parse_process_node(const Node& n, bool user_required = true) {
     Process p;
     p.terminal = n.get_or<bool>("terminal", false);
     if (auto box = n.member("consoleSize")) p.consoleSize = Box{box->get<uint32_t>("height"), box->get<uint32_t>("width")};
-    p.user = parse_user(n.required("user"));
+    if (user_required) {
+        p.user = parse_user(n.required("user"));
+    } else if (auto user = n.member("user")) {
+        p.user = parse_user(*user);
+    }
     p.args = n.get_or<std::vector<std::string>>("args", {});
     p.commandLine = n.optional<std::string>("commandLine");
     if (p.args.empty() && !p.commandLine) n.fail_member("args", "at least one argument is required");
@@ -623,7 +628,7 @@ Json parse_json(const std::string& text, const std::string& origin) { return det
 
 Spec load_config_file(const std::string& path) { return parse_config_text(read_document(path), "config.json"); }
 
-Process parse_process(const Json& doc, const std::string& origin) { return parse_process_node(Node(doc, origin, "")); }
+Process parse_process(const Json& doc, const std::string& origin) { return parse_process_node(Node(doc, origin, ""), false); }
 
 LinuxResources parse_resources(const Json& doc, const std::string& origin) {
     return parse_resources_node(Node(doc, origin, ""));

@@ -1,6 +1,7 @@
 // pause, resume, ps, update, events.
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -53,10 +54,33 @@ oci::LinuxResources read_resources_file(const std::string& path) {
     return oci::parse_resources(oci::parse_json(oci::read_document(path), origin), origin);
 }
 
+// runc's sizes (docker's RAMInBytes): a number of bytes with an optional binary unit suffix
+// (b, k, m, g, t, p, with or without a trailing b, any case), or -1 for no limit.
+int64_t parse_size(const std::string& flag, const std::string& text) {
+    size_t end = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &end);
+    } catch (const std::exception&) {
+        throw Error(flag + " \"" + text + "\": not a size (e.g. 512k, 50M, 1g, -1)");
+    }
+    std::string unit = text.substr(end);
+    for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (unit.size() == 2 && unit[1] == 'b') unit.pop_back();
+    static const std::string units = "bkmgtp";
+    const size_t power = unit.empty() ? 0 : units.find(unit);
+    if (unit.size() > 1 || power == std::string::npos || (value < 0 && value != -1)) {
+        throw Error(flag + " \"" + text + "\": not a size (e.g. 512k, 50M, 1g, -1)");
+    }
+    if (value == -1) return -1;
+    return static_cast<int64_t>(value * static_cast<double>(1ULL << (10 * power)));
+}
+
 struct UpdateFlags {
     std::string resources_file;
-    std::optional<int64_t> memory, memory_swap, memory_reservation, pids_limit, cpu_quota;
-    std::optional<uint64_t> cpu_shares, cpu_period;
+    std::optional<std::string> memory, memory_swap, memory_reservation;
+    std::optional<int64_t> pids_limit, cpu_quota, cpu_rt_runtime;
+    std::optional<uint64_t> cpu_shares, cpu_period, cpu_rt_period;
     std::optional<uint16_t> blkio_weight;
     std::optional<std::string> cpuset_cpus, cpuset_mems;
 };
@@ -65,15 +89,17 @@ oci::LinuxResources merged_resources(const Globals& globals, const std::string& 
     oci::LinuxResources r = f.resources_file.empty() ? container_resources(globals.runtime(), id) : read_resources_file(f.resources_file);
     if (f.memory || f.memory_swap || f.memory_reservation) {
         if (!r.memory) r.memory.emplace();
-        if (f.memory) r.memory->limit = f.memory;
-        if (f.memory_swap) r.memory->swap = f.memory_swap;
-        if (f.memory_reservation) r.memory->reservation = f.memory_reservation;
+        if (f.memory) r.memory->limit = parse_size("--memory", *f.memory);
+        if (f.memory_swap) r.memory->swap = parse_size("--memory-swap", *f.memory_swap);
+        if (f.memory_reservation) r.memory->reservation = parse_size("--memory-reservation", *f.memory_reservation);
     }
-    if (f.cpu_shares || f.cpu_period || f.cpu_quota || f.cpuset_cpus || f.cpuset_mems) {
+    if (f.cpu_shares || f.cpu_period || f.cpu_quota || f.cpu_rt_period || f.cpu_rt_runtime || f.cpuset_cpus || f.cpuset_mems) {
         if (!r.cpu) r.cpu.emplace();
         if (f.cpu_shares) r.cpu->shares = f.cpu_shares;
         if (f.cpu_period) r.cpu->period = f.cpu_period;
         if (f.cpu_quota) r.cpu->quota = f.cpu_quota;
+        if (f.cpu_rt_period) r.cpu->realtimePeriod = f.cpu_rt_period;
+        if (f.cpu_rt_runtime) r.cpu->realtimeRuntime = f.cpu_rt_runtime;
         if (f.cpuset_cpus) r.cpu->cpus = f.cpuset_cpus;
         if (f.cpuset_mems) r.cpu->mems = f.cpuset_mems;
     }
@@ -127,11 +153,13 @@ void add_update(CLI::App& app, Globals& globals, Action& action) {
     auto f = std::make_shared<UpdateFlags>();
     auto* command = id_command(app, "update", "change the resource limits of a container", id);
     command->add_option("-r,--resources", f->resources_file, "LinuxResources JSON file, - for stdin");
-    command->add_option("-m,--memory", f->memory, "memory limit in bytes");
-    command->add_option("--memory-swap", f->memory_swap, "memory + swap limit in bytes");
-    command->add_option("--memory-reservation", f->memory_reservation, "memory soft limit in bytes");
+    command->add_option("-m,--memory", f->memory, "memory limit (bytes, or with a unit: 512k, 50M, 1g; -1: none)");
+    command->add_option("--memory-swap", f->memory_swap, "memory + swap limit (as --memory)");
+    command->add_option("--memory-reservation", f->memory_reservation, "memory soft limit (as --memory)");
     command->add_option("--pids-limit", f->pids_limit, "maximum number of pids");
-    command->add_option("--cpu-shares", f->cpu_shares, "CPU shares");
+    command->add_option("--cpu-share,--cpu-shares", f->cpu_shares, "CPU shares");
+    command->add_option("--cpu-rt-period", f->cpu_rt_period, "CPU realtime period (us)");
+    command->add_option("--cpu-rt-runtime", f->cpu_rt_runtime, "CPU realtime runtime (us)");
     command->add_option("--cpu-period", f->cpu_period, "CFS period (us)");
     command->add_option("--cpu-quota", f->cpu_quota, "CFS quota (us)");
     command->add_option("--cpuset-cpus", f->cpuset_cpus, "CPUs allowed");

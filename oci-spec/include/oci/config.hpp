@@ -335,7 +335,8 @@ Spec parse_config_text(const std::string& text, const std::string& origin = "con
 Spec load_config_file(const std::string& path);
 Json to_json(const Spec& spec);
 
-// process.json of `exec --process`: the same Process object, standalone.
+// process.json of `exec --process`: the same Process object, standalone; `user` may be left out
+// (uid and gid 0), as runc's exec -p allows.
 Process parse_process(const Json& doc, const std::string& origin = "process.json");
 Json to_json(const Process& process);
 
