@@ -54,7 +54,7 @@ TEST(CapabilityTest, NamesMapToNumbersAndUnknownNamesFail) {
     EXPECT_GE(known.size(), 41u);
 }
 
-TEST(CapabilityTest, SetsMatchTheConfigAndInheritableStaysWithinAmbient) {
+TEST(CapabilityTest, SetsMatchTheConfigInheritableIsTheConfigsAmbientWithinIt) {
     if (::geteuid() != 0) GTEST_SKIP();
     EXPECT_EQ(in_child([] {
                   oci::Process p;
@@ -72,7 +72,7 @@ TEST(CapabilityTest, SetsMatchTheConfigAndInheritableStaysWithinAmbient) {
                   if (status_field("CapBnd") != "0000000000000421") return 3;  // CHOWN|KILL|NET_BIND_SERVICE
                   if (status_field("CapEff") != "0000000000000020") return 4;  // KILL
                   if (status_field("CapPrm") != "0000000000000420") return 5;  // KILL|NET_BIND_SERVICE
-                  if (status_field("CapInh") != "0000000000000400") return 6;  // only what ambient needs
+                  if (status_field("CapInh") != "0000000000000421") return 6;  // the config's, not widened or narrowed
                   if (status_field("CapAmb") != "0000000000000400") return 7;
                   return 0;
               }),
