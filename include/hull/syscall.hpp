@@ -24,6 +24,14 @@ std::string read_file_at(int dirfd, const std::string& name);
 // Writes `data` to an existing file (no O_CREAT); throws naming the path.
 void write_file(const std::string& path, const std::string& data);
 
+// Replaces `name` in the directory `dirfd` with a file holding `data`, atomically: the data goes
+// to a temporary file created there with O_EXCL|O_NOFOLLOW (never through a symlink someone
+// planted), is fsync'd, and renamed over `name`. Readers see the old file or the whole new one.
+// Failures name `what` (the file as the user knows it) and leave no temporary file behind.
+void write_file_atomic(int dirfd, const std::string& name, const std::string& data, mode_t mode, const std::string& what);
+// The same for a path: its directory is opened (following symlinks only in the directory part).
+void write_file_atomic(const std::string& path, const std::string& data, mode_t mode, const std::string& what);
+
 // Process start time in clock ticks since boot (field 22 of /proc/PID/stat); 0 when gone.
 uint64_t process_start_time(pid_t pid);
 // Process state letter from /proc/PID/stat ('R', 'S', 'Z', ...); 0 when gone.
@@ -35,9 +43,5 @@ struct Pipe {
     UniqueFd write;
 };
 Pipe make_pipe();
-
-// Runs argv[0] (looked up in PATH, no shell) and returns its standard output; throws naming the
-// command when it can't run or exits non-zero.
-std::string run_and_capture(const std::vector<std::string>& argv);
 
 }  // namespace hull::sys

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +69,50 @@ void write_file(const std::string& path, const std::string& data) {
 
 namespace {
 
+void write_all(int fd, const std::string& data, const std::string& what) {
+    size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("write " + what);
+        }
+        done += static_cast<size_t>(n);
+    }
+}
+
+}  // namespace
+
+void write_file_atomic(int dirfd, const std::string& name, const std::string& data, mode_t mode, const std::string& what) {
+    const std::string temp = "." + name + ".hull-tmp";
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+    UniqueFd fd(::openat(dirfd, temp.c_str(), flags, mode));
+    // A temporary file left by a writer that was killed: it is ours to replace.
+    if (!fd && errno == EEXIST && ::unlinkat(dirfd, temp.c_str(), 0) == 0) fd.reset(::openat(dirfd, temp.c_str(), flags, mode));
+    if (!fd) throw_errno("create " + what + " (temporary " + temp + ")");
+    try {
+        write_all(fd.get(), data, what);
+        if (::fsync(fd.get()) != 0) throw_errno("fsync " + what);
+        fd.reset();
+        if (::renameat(dirfd, temp.c_str(), dirfd, name.c_str()) != 0) throw_errno("rename to " + what);
+    } catch (...) {
+        ::unlinkat(dirfd, temp.c_str(), 0);
+        throw;
+    }
+}
+
+void write_file_atomic(const std::string& path, const std::string& data, mode_t mode, const std::string& what) {
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (name.empty() || name == "." || name == "..") throw Error(what + ": not a file name", EINVAL);
+    UniqueFd dirfd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dirfd) throw_errno("open the directory of " + what);
+    write_file_atomic(dirfd.get(), name, data, mode, what);
+}
+
+namespace {
+
 // The fields of /proc/PID/stat after the ")" that ends the command name; empty when gone.
 std::string stat_fields(pid_t pid) {
     char path[64];
@@ -109,42 +152,6 @@ Pipe make_pipe() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
-std::string run_and_capture(const std::vector<std::string>& argv) {
-    Pipe pipe = make_pipe();
-    UniqueFd& read_end = pipe.read;
-    UniqueFd& write_end = pipe.write;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw Error("run " + argv[0] + ": " + std::strerror(rc), rc);
-    write_end.reset();
-    std::string output;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = ::read(read_end.get(), buffer, sizeof buffer)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        output.append(buffer, static_cast<size_t>(n));
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::string command;
-        for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
-        throw Error(command + ": failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");
-    }
-    return output;
 }
 
 }  // namespace hull::sys

@@ -30,6 +30,7 @@
 #include "hull/systemd_cgroup.hpp"
 #include "hull/syscall.hpp"
 #include "hull/terminal.hpp"
+#include "hull/unix_socket.hpp"
 #include "init.hpp"
 #include "lifecycle_internal.hpp"
 #include "oci/error.hpp"
@@ -69,22 +70,6 @@ void validate_for_linux(oci::Spec& spec) {
     ns::validate_sysctl(spec);
     rootfs::validate_mounts(spec);
     if (!oci::has_namespace(spec, "mount")) throw Error("linux.namespaces: a mount namespace is required");
-}
-
-void write_pid_file(const std::string& path, pid_t pid) {
-    const std::string temp = path + ".hull-tmp";
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) throw_errno("--pid-file: create " + temp);
-    const std::string text = std::to_string(pid);
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        throw_errno("--pid-file: write " + temp);
-    }
-    fd.reset();
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(temp.c_str());
-        throw_errno("--pid-file: rename to " + path, err);
-    }
 }
 
 // Kills and reaps the processes of a failed create.
@@ -188,7 +173,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     UniqueFd relay_socket;  // our end, when the master comes to hull itself
     if (spec.process->terminal) {
         if (!options.console_socket.empty()) {
-            console_socket = terminal::connect_console_socket(options.console_socket);
+            console_socket = sys::connect_unix(options.console_socket, "--console-socket");
         } else if (terminal_master != nullptr) {
             int ends[2];
             if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) throw_errno("socketpair for the terminal");
@@ -257,7 +242,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.console_socket_fd = console_socket.get();
     UniqueFd seccomp_agent;
     if (spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
-        seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);
+        seccomp_agent = sys::connect_unix(spec.linux->seccomp->listenerPath.value_or(""), "linux.seccomp.listenerPath");
         ctx.seccomp_agent_fd = seccomp_agent.get();
     }
     ctx.preserve_fds = activation_fds + options.preserve_fds;
@@ -324,8 +309,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
     try {
         if (spec.hooks) {
-            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "creating");
-            const std::string json = oci::to_json(state).dump();
+            const std::string json = oci::to_json(container_state(id, bundle, spec.annotations, pid, "creating")).dump();
             hooks::run_all(spec.hooks->prestart, "prestart", json);
             hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
         }
@@ -338,19 +322,18 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         record.cgroup_created_top = cgroup->created_top();
         record.creating = false;
         dir.save(record);
-        if (!options.pid_file.empty()) write_pid_file(options.pid_file, pid);
+        if (!options.pid_file.empty()) sys::write_file_atomic(options.pid_file, std::to_string(pid), 0644, "--pid-file " + options.pid_file);
         // The container sent the master before Ready (with our copy of its end closed, a
         // container that did not would end the wait).
         console_socket.reset();
-        if (relay_socket) *terminal_master = terminal::receive_fd(relay_socket.get());
+        if (relay_socket) *terminal_master = sys::receive_fd(relay_socket.get());
     } catch (...) {
         // runtime.md: when a prestart, createRuntime or createContainer hook (or what follows)
         // fails, the container is stopped and the poststop hooks run (e.g. network teardown).
         if (spec.hooks && !spec.hooks->poststop.empty()) {
             guard.kill_all();
-            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "stopped");
-            state.pid.reset();
-            hooks::run_all_warn(spec.hooks->poststop, "poststop", oci::to_json(state).dump());
+            hooks::run_all_warn(spec.hooks->poststop, "poststop",
+                                oci::to_json(container_state(id, bundle, spec.annotations, pid, "stopped")).dump());
         }
         throw;
     }

@@ -1,6 +1,9 @@
 #include <seccomp.h>
 
+#include <algorithm>
+
 #include "hull/container.hpp"
+#include "hull/namespaces.hpp"
 #include "hull/process.hpp"
 #include "hull/rootfs.hpp"
 
@@ -20,7 +23,8 @@ oci::Features runtime_features() {
     features.hooks = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
     features.mountOptions = rootfs::known_mount_options();
     auto& linux = features.linux;
-    linux.namespaces = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
+    for (const auto& kind : ns::kinds) linux.namespaces.push_back(kind.type);
+    std::sort(linux.namespaces.begin(), linux.namespaces.end());
     linux.capabilities = process::known_capabilities();
     linux.cgroup.v1 = true;
     linux.cgroup.v2 = true;

@@ -63,9 +63,7 @@ oci::Spec record_spec(const ContainerRecord& record) {
 }
 
 oci::State make_state(const ContainerRecord& record, const std::string& status, const oci::Spec& spec) {
-    oci::State state = state_for_hooks(record.id, record.bundle, spec.annotations, record.pid, status.c_str());
-    if (status == "stopped") state.pid.reset();
-    return state;
+    return container_state(record.id, record.bundle, spec.annotations, record.pid, status);
 }
 
 void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& spec) {
@@ -91,12 +89,12 @@ void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& 
 
 }  // namespace
 
-oci::State state_for_hooks(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
-                           pid_t pid, const char* status) {
+oci::State container_state(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
+                           pid_t pid, const std::string& status) {
     oci::State state;
     state.id = id;
     state.status = status;
-    state.pid = pid;
+    if (status != "stopped") state.pid = pid;
     state.bundle = bundle;
     state.annotations = annotations;
     return state;
