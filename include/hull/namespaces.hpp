@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +13,16 @@
 #include "oci/config.hpp"
 
 namespace hull::ns {
+
+// A runtime-spec namespace type and what Linux calls it.
+struct Kind {
+    const char* type;       // linux.namespaces[].type: "network"
+    const char* proc_name;  // /proc/PID/ns/<proc_name>: "net"
+    int clone_flag;         // CLONE_NEWNET
+};
+
+// Every namespace type hull knows, user first (it owns the others, so it is joined first).
+extern const std::array<Kind, 8> kinds;
 
 struct Join {
     int clone_flag = 0;  // CLONE_NEWNET ...
@@ -38,6 +49,9 @@ Plan plan(const oci::Spec& spec);
 std::vector<std::string> known_types();
 // clone flag for a runtime-spec namespace type name; 0 when unknown.
 uint64_t clone_flag_for(const std::string& type);
+
+// The CLONE_NEW* flags of the namespaces process `pid` does not share with the calling process.
+int differing_namespaces(pid_t pid);
 
 // setns into every joined namespace, user namespace first.
 void join_all(const Plan& plan);

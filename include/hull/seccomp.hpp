@@ -5,6 +5,7 @@
 
 #include "hull/fd.hpp"
 #include "oci/config.hpp"
+#include "oci/state.hpp"
 
 namespace hull::seccomp {
 
@@ -19,11 +20,8 @@ UniqueFd load(const oci::LinuxSeccomp& profile);
 // Whether the profile has SCMP_ACT_NOTIFY rules (and so needs its listenerPath agent).
 bool uses_notify(const oci::LinuxSeccomp& profile);
 
-// Connects to linux.seccomp.listenerPath (done by the runtime, before pivot_root).
-UniqueFd connect_agent(const oci::LinuxSeccomp& profile);
-
-// Sends the listener fd to the agent with the container process state
+// What the agent at listenerPath receives with the notify fd: the container process state
 // ({"ociVersion","fds":["seccompFd"],"pid","metadata","state"}), as runtime-spec requires.
-void send_to_agent(int agent_socket, int listener_fd, const std::string& process_state_json);
+std::string agent_message(const oci::LinuxSeccomp& profile, pid_t pid, const oci::State& state);
 
 }  // namespace hull::seccomp

@@ -29,10 +29,12 @@ void write_file(const std::string& path, const std::string& data);
 // Then the state root is $XDG_RUNTIME_DIR/hull and cgroups are made only where delegated.
 bool unprivileged();
 
-// Replaces `path` with a file holding `data`, atomically: the data goes to a temporary file created
-// beside it with O_EXCL|O_NOFOLLOW (never through a symlink someone planted; a stale one is
-// removed first) and is renamed over `path`, which is replaced, never followed. Readers see no
-// file or the whole one. Failures name `what` and leave no temporary file behind.
+// Replaces `name` in the directory `dirfd` with a file holding `data`, atomically: the data goes
+// to a temporary file created there with O_EXCL|O_NOFOLLOW (never through a symlink someone
+// planted) and renamed over `name`. Readers see the old file or the whole new one.
+// Failures name `what` (the file as the user knows it) and leave no temporary file behind.
+void write_file_atomic(int dirfd, const std::string& name, const std::string& data, mode_t mode, const std::string& what);
+// The same for a path: its directory is opened (following symlinks only in the directory part).
 void write_file_atomic(const std::string& path, const std::string& data, mode_t mode, const std::string& what);
 
 // Process start time in clock ticks since boot (field 22 of /proc/PID/stat); 0 when gone.
@@ -46,10 +48,5 @@ struct Pipe {
     UniqueFd write;
 };
 Pipe make_pipe();
-
-// Runs argv[0] (looked up in PATH, no shell) and returns its standard output (and error, when
-// `with_stderr`); throws naming the command, and with `with_stderr` its last line, when it can't
-// run or exits non-zero.
-std::string run_and_capture(const std::vector<std::string>& argv, bool with_stderr = false);
 
 }  // namespace hull::sys

@@ -16,9 +16,6 @@
 
 namespace hull::terminal {
 
-// Connects to the caller's console socket (done by the runtime, before the container exists).
-UniqueFd connect_console_socket(const std::string& path);
-
 // In the container process, after pivot_root and before the root is made read-only: creates
 // /dev/console (a file we create or a device node, never a symlink: CVE-2025-52565) and returns an
 // O_PATH handle on it for setup_container_terminal.
@@ -29,10 +26,6 @@ UniqueFd open_console_target();
 // (from open_console_target; -1 for exec: the container's /dev/console belongs to its init) and
 // sends the master over `console_socket`.
 void setup_container_terminal(int console_socket, const std::optional<oci::Box>& size, int console_target);
-
-void send_fd(int socket, int fd, const std::string& name);
-// Returns the fd received with SCM_RIGHTS and the name sent with it.
-UniqueFd receive_fd(int socket, std::string* name = nullptr);
 
 }  // namespace hull::terminal
 

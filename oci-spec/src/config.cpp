@@ -563,7 +563,7 @@ void check_oci_version(const Node& n, const std::string& version) {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '+';
     });
     if (numbers.size() != 3 || !suffix_ok || !suffix_chars || (pos < version.size() && pos + 1 == version.size())) {
-        n.fail("\"" + version + "\" is not a version (expected MAJOR.MINOR.PATCH, like \"1.3.0\")");
+        n.fail("\"" + version + "\" is not a version (expected MAJOR.MINOR.PATCH, like \"" + std::string(spec_version) + "\")");
     }
     if (numbers[0] != 1) n.fail("version " + version + " is not supported (hull implements runtime-spec 1.x)");
 }

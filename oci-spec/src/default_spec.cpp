@@ -18,12 +18,12 @@ Mount mount(std::string destination, std::string type, std::string source, std::
 
 Spec default_spec(bool rootless, uint32_t host_uid, uint32_t host_gid) {
     Spec spec;
-    spec.ociVersion = "1.3.0";
+    spec.ociVersion = spec_version;
     Process process;
     process.terminal = true;
     process.args = {"sh"};
-    process.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"};
-    process.cwd = "/";
+    process.env = {std::string(default_path_env), "TERM=xterm"};
+    process.cwd = std::string(1, '/');
     const std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
     process.capabilities = LinuxCapabilities{caps, caps, std::nullopt, caps, std::nullopt};
     process.rlimits = {{"RLIMIT_NOFILE", 1024, 1024}};

@@ -6,11 +6,12 @@
 #include "cli.hpp"
 #include "hull/state_store.hpp"
 #include "hull_build_config.h"
+#include "oci/version.hpp"
 
 namespace {
 
 std::string version_text() {
-    return std::string("hull version ") + HULL_VERSION + "\ncommit: " + HULL_COMMIT + "\nspec: " + HULL_SPEC_VERSION;
+    return std::string("hull version ") + HULL_VERSION + "\ncommit: " + HULL_COMMIT + "\nspec: " + oci::spec_version;
 }
 
 // The first argument that is neither a global option nor its value: the verb the user meant.

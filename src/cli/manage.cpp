@@ -9,6 +9,7 @@
 
 #include "cli.hpp"
 #include "hull/error.hpp"
+#include "hull/subprocess.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cli {

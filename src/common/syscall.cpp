@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,31 +60,6 @@ std::string read_file_at(int dirfd, const std::string& name) {
     return read_all(fd.get(), name);
 }
 
-void write_file_atomic(const std::string& path, const std::string& data, mode_t mode, const std::string& what) {
-    const size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    if (name.empty() || name == "." || name == "..") throw Error(what + ": not a file name", EINVAL);
-    UniqueFd dirfd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dirfd) throw_errno(what + ": open the directory " + dir);
-    const std::string temp = "." + name + ".hull-tmp";
-    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
-    UniqueFd fd(::openat(dirfd.get(), temp.c_str(), flags, mode));
-    // Left by a writer that was killed, or planted: unlinkat removes a symlink itself.
-    if (!fd && errno == EEXIST && ::unlinkat(dirfd.get(), temp.c_str(), 0) == 0) {
-        fd.reset(::openat(dirfd.get(), temp.c_str(), flags, mode));
-    }
-    if (!fd) throw_errno(what + ": create " + dir + "/" + temp);
-    const ssize_t n = ::write(fd.get(), data.data(), data.size());
-    const int err = n < 0 ? errno : EIO;
-    fd.reset();
-    if (n != static_cast<ssize_t>(data.size()) || ::renameat(dirfd.get(), temp.c_str(), dirfd.get(), name.c_str()) != 0) {
-        const int rename_err = n == static_cast<ssize_t>(data.size()) ? errno : err;
-        ::unlinkat(dirfd.get(), temp.c_str(), 0);
-        throw_errno(what + ": write " + path, rename_err);
-    }
-}
-
 void write_file(const std::string& path, const std::string& data) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY));
     if (!fd) throw_errno("open " + path);
@@ -106,6 +80,49 @@ bool unprivileged() {
     // The initial namespace maps "0 0 4294967295", as one line.
     return std::sscanf(map.c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0 || outside != 0 ||
            count != 4294967295UL || map.find('\n') + 1 != map.size();
+}
+
+namespace {
+
+void write_all(int fd, const std::string& data, const std::string& what) {
+    size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("write " + what);
+        }
+        done += static_cast<size_t>(n);
+    }
+}
+
+}  // namespace
+
+void write_file_atomic(int dirfd, const std::string& name, const std::string& data, mode_t mode, const std::string& what) {
+    const std::string temp = "." + name + ".hull-tmp";
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+    UniqueFd fd(::openat(dirfd, temp.c_str(), flags, mode));
+    // A temporary file left by a writer that was killed: it is ours to replace.
+    if (!fd && errno == EEXIST && ::unlinkat(dirfd, temp.c_str(), 0) == 0) fd.reset(::openat(dirfd, temp.c_str(), flags, mode));
+    if (!fd) throw_errno("create " + what + " (temporary " + temp + ")");
+    try {
+        write_all(fd.get(), data, what);
+        fd.reset();
+        if (::renameat(dirfd, temp.c_str(), dirfd, name.c_str()) != 0) throw_errno("rename to " + what);
+    } catch (...) {
+        ::unlinkat(dirfd, temp.c_str(), 0);
+        throw;
+    }
+}
+
+void write_file_atomic(const std::string& path, const std::string& data, mode_t mode, const std::string& what) {
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (name.empty() || name == "." || name == "..") throw Error(what + ": not a file name", EINVAL);
+    UniqueFd dirfd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dirfd) throw_errno("open the directory of " + what);
+    write_file_atomic(dirfd.get(), name, data, mode, what);
 }
 
 namespace {
@@ -149,50 +166,6 @@ Pipe make_pipe() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
-std::string run_and_capture(const std::vector<std::string>& argv, bool with_stderr) {
-    Pipe pipe = make_pipe();
-    UniqueFd& read_end = pipe.read;
-    UniqueFd& write_end = pipe.write;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-    if (with_stderr) posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw Error("run " + argv[0] + ": " + std::strerror(rc), rc);
-    write_end.reset();
-    std::string output;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = ::read(read_end.get(), buffer, sizeof buffer)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        output.append(buffer, static_cast<size_t>(n));
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::string command;
-        for (const auto& arg : argv) command += (command.empty() ? "" : " ") + arg;
-        std::string said;
-        if (with_stderr) {
-            said = output.substr(0, output.find_last_not_of('\n') + 1);
-            said = said.substr(said.find_last_of('\n') + 1);
-        }
-        throw Error(command + ": failed (exit status " +
-                    std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")" +
-                    (said.empty() ? "" : ": " + said));
-    }
-    return output;
 }
 
 }  // namespace hull::sys

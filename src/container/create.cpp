@@ -31,6 +31,7 @@
 #include "hull/systemd_cgroup.hpp"
 #include "hull/syscall.hpp"
 #include "hull/terminal.hpp"
+#include "hull/unix_socket.hpp"
 #include "init.hpp"
 #include "lifecycle_internal.hpp"
 #include "oci/error.hpp"
@@ -199,7 +200,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     UniqueFd relay_socket;  // our end, when the master comes to hull itself
     if (spec.process->terminal) {
         if (!options.console_socket.empty()) {
-            console_socket = terminal::connect_console_socket(options.console_socket);
+            console_socket = sys::connect_unix(options.console_socket, "--console-socket");
         } else if (terminal_master != nullptr) {
             int ends[2];
             if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) throw_errno("socketpair for the terminal");
@@ -276,7 +277,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.console_socket_fd = console_socket.get();
     UniqueFd seccomp_agent;
     if (spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
-        seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);
+        seccomp_agent = sys::connect_unix(spec.linux->seccomp->listenerPath.value_or(""), "linux.seccomp.listenerPath");
         ctx.seccomp_agent_fd = seccomp_agent.get();
     }
     ctx.preserve_fds = activation_fds + options.preserve_fds;
@@ -360,8 +361,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         if (spec.hooks) {
             // runtime.md: these hooks run after the environment is created (step 2), so the
             // state they get says "created", as for startContainer.
-            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "created");
-            const std::string json = oci::to_json(state).dump();
+            const std::string json = oci::to_json(container_state(id, bundle, spec.annotations, pid, "created")).dump();
             hooks::run_all(spec.hooks->prestart, "prestart", json);
             hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
         }
@@ -378,16 +378,15 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         // The container sent the master before Ready (with our copy of its end closed, a
         // container that did not would end the wait).
         console_socket.reset();
-        if (relay_socket) *terminal_master = terminal::receive_fd(relay_socket.get());
+        if (relay_socket) *terminal_master = sys::receive_fd(relay_socket.get());
     } catch (...) {
         // runtime.md: when a prestart, createRuntime or createContainer hook (or what follows)
         // fails, the container is stopped and the poststop hooks run (e.g. network teardown).
         net_devices.give_back();
         if (spec.hooks && !spec.hooks->poststop.empty()) {
             guard.kill_all();
-            oci::State state = state_for_hooks(id, bundle, spec.annotations, pid, "stopped");
-            state.pid.reset();
-            hooks::run_all_warn(spec.hooks->poststop, "poststop", oci::to_json(state).dump());
+            hooks::run_all_warn(spec.hooks->poststop, "poststop",
+                                oci::to_json(container_state(id, bundle, spec.annotations, pid, "stopped")).dump());
         }
         throw;
     }

@@ -18,6 +18,7 @@
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/lsm.hpp"
+#include "hull/namespaces.hpp"
 #include "hull/placement.hpp"
 #include "hull/process.hpp"
 #include "hull/resctrl.hpp"
@@ -25,6 +26,7 @@
 #include "hull/state_store.hpp"
 #include "hull/syscall.hpp"
 #include "hull/terminal.hpp"
+#include "hull/unix_socket.hpp"
 #include "lifecycle_internal.hpp"
 #include "oci/error.hpp"
 #include "process_setup.hpp"
@@ -33,40 +35,6 @@
 namespace hull::container {
 
 namespace {
-
-struct NamespaceFile {
-    const char* proc_name;
-    int clone_flag;
-};
-
-// User first: the rest are owned by it.
-constexpr std::array<NamespaceFile, 8> namespace_files{{
-    {"user", CLONE_NEWUSER},
-    {"mnt", CLONE_NEWNS},
-    {"pid", CLONE_NEWPID},
-    {"net", CLONE_NEWNET},
-    {"ipc", CLONE_NEWIPC},
-    {"uts", CLONE_NEWUTS},
-    {"cgroup", CLONE_NEWCGROUP},
-    {"time", CLONE_NEWTIME},
-}};
-
-bool same_namespace(pid_t pid, const char* name) {
-    struct stat theirs {}, ours {};
-    const std::string their_path = "/proc/" + std::to_string(pid) + "/ns/" + name;
-    const std::string our_path = std::string("/proc/self/ns/") + name;
-    if (::stat(their_path.c_str(), &theirs) != 0 || ::stat(our_path.c_str(), &ours) != 0) return true;
-    return theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
-}
-
-// The namespaces of the container process that differ from ours.
-int namespaces_to_join(pid_t pid) {
-    int flags = 0;
-    for (const auto& ns : namespace_files) {
-        if (!same_namespace(pid, ns.proc_name)) flags |= ns.clone_flag;
-    }
-    return flags;
-}
 
 uint32_t parse_id(const std::string& text, const char* what) {
     char* end = nullptr;
@@ -253,7 +221,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     UniqueFd relay_socket;  // our end, when the master comes to hull itself (foreground, no socket)
     if (process.terminal) {
         if (!options.console_socket.empty()) {
-            console_socket = terminal::connect_console_socket(options.console_socket);
+            console_socket = sys::connect_unix(options.console_socket, "--console-socket");
         } else if (options.detach) {
             throw Error("exec --tty --detach: --console-socket is required (nobody would hold the terminal)");
         } else {
@@ -286,22 +254,17 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ctx.spec = &spec;
     ctx.container_pidfd = pidfd.get();
     ctx.container_pid = record.pid;
-    ctx.join_flags = namespaces_to_join(record.pid);
+    ctx.join_flags = ns::differing_namespaces(record.pid);
     ctx.sync_fd = child_end.get();
     ctx.console_socket_fd = console_socket.get();
     ctx.preserve_fds = options.preserve_fds;
     ctx.labels = {labels, &label_procfs};
     UniqueFd seccomp_agent;
     if (spec.linux && spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
-        seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);
+        seccomp_agent = sys::connect_unix(spec.linux->seccomp->listenerPath.value_or(""), "linux.seccomp.listenerPath");
         ctx.agent.socket = seccomp_agent.get();
-        oci::State state = state_for_hooks(id, record.bundle, spec.annotations, record.pid, "running");
-        ctx.agent.process_state_json = oci::Json{{"ociVersion", "1.3.0"},
-                                                 {"fds", {"seccompFd"}},
-                                                 {"pid", record.pid},
-                                                 {"metadata", spec.linux->seccomp->listenerMetadata.value_or("")},
-                                                 {"state", oci::to_json(state)}}
-                                           .dump();
+        ctx.agent.process_state_json = seccomp::agent_message(
+            *spec.linux->seccomp, record.pid, container_state(id, record.bundle, spec.annotations, record.pid, "running"));
     }
 
     std::optional<ForegroundSignals> signals;
@@ -334,12 +297,14 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
             while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
             }
         }
-        if (!options.pid_file.empty()) sys::write_file_atomic(options.pid_file, std::to_string(pid), 0644, "--pid-file " + options.pid_file);
+        if (!options.pid_file.empty()) {
+            sys::write_file_atomic(options.pid_file, std::to_string(pid), 0644, "--pid-file " + options.pid_file);
+        }
         sync.send(Message::Go);
         wait_for_exec(sync);
         console_socket.reset();
         // The process set its terminal up before execve.
-        if (relay_socket) master = terminal::receive_fd(relay_socket.get());
+        if (relay_socket) master = sys::receive_fd(relay_socket.get());
     } catch (...) {
         ::kill(pid, SIGKILL);
         if (pid != child) ::kill(child, SIGKILL);

@@ -1,5 +1,7 @@
 #include <seccomp.h>
 
+#include <algorithm>
+
 #include "hull/container.hpp"
 #include "hull/namespaces.hpp"
 #include "hull/process.hpp"

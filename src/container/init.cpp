@@ -20,6 +20,7 @@
 #include "hull/seccomp.hpp"
 #include "hull/syscall.hpp"
 #include "hull/terminal.hpp"
+#include "lifecycle_internal.hpp"
 #include "oci/state.hpp"
 #include "process_setup.hpp"
 #include "sync.hpp"
@@ -99,6 +100,10 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     if (plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr) become_namespace_root();
 }
 
+oci::State state_document(const InitContext& ctx, pid_t pid, const std::string& status) {
+    return container_state(ctx.id, ctx.bundle, ctx.spec->annotations, pid, status);
+}
+
 [[noreturn]] void init_main(const InitContext& ctx) {
     const SyncChannel sync(ctx.sync_fd);
     const oci::Spec& spec = *ctx.spec;
@@ -152,7 +157,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
 
     sync.send(Message::RunCreateRuntimeHooks);
     sync.expect(Message::HooksDone, "createRuntime hooks");
-    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", hook_state_json(ctx, pid, "created"));
+    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", oci::to_json(state_document(ctx, pid, "created")).dump());
 
     rootfs::enter(rootfs_ctx);
     ns::apply_sysctl(linux.sysctl);
@@ -177,32 +182,17 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     keep_only_preserved_fds(ctx.preserve_fds);
 
     start_fifo = wait_for_start(ctx.state_dir_fd);
-    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", hook_state_json(ctx, pid, "created"));
+    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(state_document(ctx, pid, "created")).dump());
 
     SeccompAgent agent;
     if (ctx.seccomp_agent_fd >= 0) {
         agent.socket = ctx.seccomp_agent_fd;
-        agent.process_state_json = oci::Json{{"ociVersion", "1.3.0"},
-                                             {"fds", {"seccompFd"}},
-                                             {"pid", pid},
-                                             {"metadata", linux.seccomp->listenerMetadata.value_or("")},
-                                             {"state", oci::Json::parse(hook_state_json(ctx, pid, "created"))}}
-                                       .dump();
+        agent.process_state_json = seccomp::agent_message(*linux.seccomp, pid, state_document(ctx, pid, "created"));
     }
     finish_and_exec(process, linux, executable, start_fifo.get(), agent, {ctx.labels, ctx.procfs});
 }
 
 }  // namespace
-
-std::string hook_state_json(const InitContext& ctx, int pid, const char* status) {
-    oci::State state;
-    state.id = ctx.id;
-    state.status = status;
-    state.pid = pid;
-    state.bundle = ctx.bundle;
-    state.annotations = ctx.spec->annotations;
-    return oci::to_json(state).dump();
-}
 
 void run_init(const InitContext& ctx) {
     try {

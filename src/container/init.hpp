@@ -39,7 +39,4 @@ struct InitContext {
 // Runs in the child of clone3; never returns.
 [[noreturn]] void run_init(const InitContext& ctx);
 
-// The state document a hook in the container sees.
-std::string hook_state_json(const InitContext& ctx, int pid, const char* status);
-
 }  // namespace hull::container

@@ -70,9 +70,7 @@ oci::Spec record_spec(const ContainerRecord& record) {
 }
 
 oci::State make_state(const ContainerRecord& record, const std::string& status, const oci::Spec& spec) {
-    oci::State state = state_for_hooks(record.id, record.bundle, spec.annotations, record.pid, status.c_str());
-    if (status == "stopped") state.pid.reset();
-    return state;
+    return container_state(record.id, record.bundle, spec.annotations, record.pid, status);
 }
 
 // linux.netDevices go back to the host before the namespace can end: through the netns create
@@ -142,12 +140,12 @@ std::vector<pid_t> container_processes(const ContainerRecord& record) {
     return pids;
 }
 
-oci::State state_for_hooks(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
-                           pid_t pid, const char* status) {
+oci::State container_state(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
+                           pid_t pid, const std::string& status) {
     oci::State state;
     state.id = id;
     state.status = status;
-    state.pid = pid;
+    if (status != "stopped") state.pid = pid;
     state.bundle = bundle;
     state.annotations = annotations;
     return state;

@@ -20,8 +20,10 @@ namespace hull::container {
 pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options,
              UniqueFd* terminal_master = nullptr);
 
-oci::State state_for_hooks(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
-                           pid_t pid, const char* status);
+// The runtime-spec state document (what `state` prints, hooks read on stdin and the seccomp agent
+// receives); a "stopped" container has no pid.
+oci::State container_state(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
+                           pid_t pid, const std::string& status);
 
 // creating (an interrupted create) / created / running / paused / stopped, from the process (start time guards against pid reuse),
 // the exec fifo and the cgroup freezer.

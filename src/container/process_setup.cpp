@@ -16,35 +16,13 @@
 #include "hull/placement.hpp"
 #include "hull/process.hpp"
 #include "hull/seccomp.hpp"
+#include "hull/subprocess.hpp"
+#include "hull/unix_socket.hpp"
+#include "oci/version.hpp"
 
 namespace hull::container {
 
 namespace {
-
-constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-std::string env_value(const std::vector<std::string>& env, const std::string& name) {
-    std::string value;
-    for (const auto& entry : env) {
-        if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=') {
-            value = entry.substr(name.size() + 1);
-        }
-    }
-    return value;
-}
-
-bool is_executable_file(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-    std::vector<char*> result;
-    result.reserve(strings.size() + 1);
-    for (const auto& s : strings) result.push_back(const_cast<char*>(s.c_str()));
-    result.push_back(nullptr);
-    return result;
-}
 
 void reset_signals() {
     struct sigaction action {};
@@ -229,17 +207,9 @@ std::string find_executable(const oci::Process& process) {
         if (::access(name.c_str(), X_OK) != 0) throw_errno("exec: \"" + name + "\"");
         return name;
     }
-    std::string search = env_value(process.env, "PATH");
-    if (search.empty()) search = default_path;
-    size_t start = 0;
-    while (start <= search.size()) {
-        size_t end = search.find(':', start);
-        if (end == std::string::npos) end = search.size();
-        const std::string dir = search.substr(start, end - start);
-        const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-        if (is_executable_file(candidate)) return candidate;
-        start = end + 1;
-    }
+    std::string search = sys::env_value(process.env, "PATH");
+    if (search.empty()) search = oci::default_path;
+    if (auto found = sys::find_in_path(name, search)) return *found;
     throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
 }
 
@@ -266,10 +236,10 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     process::switch_user_and_capabilities(process);
     if (process.noNewPrivileges) process::set_no_new_privileges();
     if (seccomp && process.noNewPrivileges) listener = seccomp::load(*seccomp);
-    if (listener && agent.socket >= 0) seccomp::send_to_agent(agent.socket, listener.get(), agent.process_state_json);
+    if (listener && agent.socket >= 0) sys::send_fd(agent.socket, listener.get(), agent.process_state_json, "linux.seccomp.listenerPath: send the notify fd");
     reset_signals();
-    auto argv = c_strings(process.args);
-    auto envp = c_strings(process.env);
+    auto argv = sys::c_strings(process.args);
+    auto envp = sys::c_strings(process.env);
     if (ready_fd >= 0 && ::write(ready_fd, "0", 1) != 1) throw_errno("write exec fifo");
     ::execve(executable.c_str(), argv.data(), envp.data());
     throw_errno("exec \"" + executable + "\"");

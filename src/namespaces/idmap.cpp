@@ -12,6 +12,7 @@
 #include "hull/error.hpp"
 #include "hull/namespaces.hpp"
 #include "hull/procfs.hpp"
+#include "hull/subprocess.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::ns {

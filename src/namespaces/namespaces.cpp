@@ -22,22 +22,6 @@ namespace hull::ns {
 
 namespace {
 
-struct TypeInfo {
-    const char* name;
-    uint64_t flag;
-};
-
-constexpr std::array<TypeInfo, 8> namespace_types{{
-    {"user", CLONE_NEWUSER},
-    {"pid", CLONE_NEWPID},
-    {"network", CLONE_NEWNET},
-    {"mount", CLONE_NEWNS},
-    {"ipc", CLONE_NEWIPC},
-    {"uts", CLONE_NEWUTS},
-    {"cgroup", CLONE_NEWCGROUP},
-    {"time", CLONE_NEWTIME},
-}};
-
 // Whether the namespace file at `path` is the namespace hull itself runs in.
 bool is_runtime_namespace(const std::string& path, const std::string& type) {
     const std::string own = "/proc/self/ns/" + std::string(type == "network" ? "net" : type);
@@ -49,18 +33,49 @@ bool is_runtime_namespace(const std::string& path, const std::string& type) {
 
 }  // namespace
 
+const std::array<Kind, 8> kinds{{
+    {"user", "user", CLONE_NEWUSER},
+    {"mount", "mnt", CLONE_NEWNS},
+    {"pid", "pid", CLONE_NEWPID},
+    {"network", "net", CLONE_NEWNET},
+    {"ipc", "ipc", CLONE_NEWIPC},
+    {"uts", "uts", CLONE_NEWUTS},
+    {"cgroup", "cgroup", CLONE_NEWCGROUP},
+    {"time", "time", CLONE_NEWTIME},
+}};
+
 std::vector<std::string> known_types() {
     std::vector<std::string> names;
-    for (const auto& info : namespace_types) names.emplace_back(info.name);
+    for (const auto& kind : kinds) names.emplace_back(kind.type);
     std::sort(names.begin(), names.end());
     return names;
 }
 
 uint64_t clone_flag_for(const std::string& type) {
-    for (const auto& info : namespace_types) {
-        if (type == info.name) return info.flag;
+    for (const auto& kind : kinds) {
+        if (type == kind.type) return static_cast<uint64_t>(kind.clone_flag);
     }
     return 0;
+}
+
+namespace {
+
+bool same_namespace(pid_t pid, const char* proc_name) {
+    struct stat theirs {}, ours {};
+    const std::string their_path = "/proc/" + std::to_string(pid) + "/ns/" + proc_name;
+    const std::string our_path = std::string("/proc/self/ns/") + proc_name;
+    if (::stat(their_path.c_str(), &theirs) != 0 || ::stat(our_path.c_str(), &ours) != 0) return true;
+    return theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
+}
+
+}  // namespace
+
+int differing_namespaces(pid_t pid) {
+    int flags = 0;
+    for (const auto& kind : kinds) {
+        if (!same_namespace(pid, kind.proc_name)) flags |= kind.clone_flag;
+    }
+    return flags;
 }
 
 const Join* Plan::joined(int clone_flag) const {

@@ -24,16 +24,6 @@ void make_dirs(const std::string& path) {
     }
 }
 
-void write_atomically(const std::string& path, const std::string& text) {
-    const std::string temp = path + ".tmp";
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd) throw_errno("create " + temp);
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) throw_errno("write " + temp);
-    if (::fsync(fd.get()) != 0) throw_errno("fsync " + temp);
-    fd.reset();
-    if (::rename(temp.c_str(), path.c_str()) != 0) throw_errno("rename " + temp + " to " + path);
-}
-
 bool is_nsfs(const std::string& path) {
     struct statfs fs {};
     return ::statfs(path.c_str(), &fs) == 0 && fs.f_type == NSFS_MAGIC;
@@ -110,7 +100,7 @@ void AttachmentStore::save(const Attachment& attachment) const {
                    {"cniArgs", attachment.invocation.cni_args},
                    {"runtimeConfig", attachment.runtime_config},
                    {"result", attachment.result}};
-    write_atomically(dir(attachment.id) + "/network.json", doc.dump(2) + "\n");
+    sys::write_file_atomic(dir(attachment.id) + "/network.json", doc.dump(2) + "\n", 0600, dir(attachment.id) + "/network.json");
 }
 
 Attachment AttachmentStore::load(const std::string& id) const {
@@ -139,7 +129,7 @@ void AttachmentStore::remove(const std::string& id) const {
     const std::string path = dir(id);
     const std::string netns = netns_path(id);
     if (is_nsfs(netns) && ::umount2(netns.c_str(), MNT_DETACH) != 0) throw_errno("unmount " + netns);
-    for (const char* name : {"netns", "network.json", "network.json.tmp"}) {
+    for (const char* name : {"netns", "network.json", ".network.json.hull-tmp"}) {
         const std::string file = path + "/" + name;
         if (::unlink(file.c_str()) != 0 && errno != ENOENT) throw_errno("remove " + file);
     }

@@ -10,16 +10,15 @@
 #include <algorithm>
 #include <cstring>
 
-#include "hull/fd.hpp"
+#include "hull/subprocess.hpp"
 #include "hull/syscall.hpp"
+#include "oci/version.hpp"
 
 extern char** environ;
 
 namespace hull::net {
 
 namespace {
-
-constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 bool valid_name(const std::string& name) {
     if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0]))) return false;
@@ -45,9 +44,6 @@ void check_plugin(const Json& plugin, const std::string& where) {
     if (capabilities != plugin.end() && !capabilities->is_object()) throw Error(where + ".capabilities: must be an object");
 }
 
-using sys::make_pipe;
-using sys::Pipe;
-
 std::vector<std::string> plugin_environment(const std::string& command, const Invocation& invocation) {
     std::vector<std::string> env;
     bool has_path = false;
@@ -61,7 +57,7 @@ std::vector<std::string> plugin_environment(const std::string& command, const In
         env.push_back(text);
     }
     // Hooks may run with an empty environment; plugins look up iptables and the like in PATH.
-    if (!has_path) env.push_back(std::string("PATH=") + default_path);
+    if (!has_path) env.push_back(std::string(oci::default_path_env));
     env.push_back("CNI_COMMAND=" + command);
     env.push_back("CNI_CONTAINERID=" + invocation.container_id);
     env.push_back("CNI_NETNS=" + invocation.netns);
@@ -71,55 +67,10 @@ std::vector<std::string> plugin_environment(const std::string& command, const In
     return env;
 }
 
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-    std::vector<char*> result;
-    for (const auto& s : strings) result.push_back(const_cast<char*>(s.c_str()));
-    result.push_back(nullptr);
-    return result;
-}
-
 std::string trimmed(std::string text) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
     const auto start = text.find_first_not_of(" \t\r\n");
     return start == std::string::npos ? std::string() : text.substr(start);
-}
-
-// Writes `input` to the plugin, collects stdout and stderr until both close, and reaps it.
-int talk_to(pid_t pid, UniqueFd input, UniqueFd out, UniqueFd err, const std::string& text, std::string& out_text,
-            std::string& err_text) {
-    size_t written = 0;
-    ::fcntl(input.get(), F_SETFL, O_NONBLOCK);
-    while (input || out || err) {
-        pollfd fds[3] = {{input ? input.get() : -1, POLLOUT, 0}, {out ? out.get() : -1, POLLIN, 0}, {err ? err.get() : -1, POLLIN, 0}};
-        if (::poll(fds, 3, -1) < 0) {
-            if (errno == EINTR) continue;
-            throw_errno("poll plugin pipes");
-        }
-        if (input && (fds[0].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-            const ssize_t n = ::write(input.get(), text.data() + written, text.size() - written);
-            if (n > 0) written += static_cast<size_t>(n);
-            // EPIPE: the plugin did not read its netconf; what it says tells why.
-            if (n < 0 && errno != EAGAIN && errno != EINTR) input.reset();
-            if (written == text.size()) input.reset();
-        }
-        UniqueFd* streams[2] = {&out, &err};
-        std::string* texts[2] = {&out_text, &err_text};
-        for (int i = 0; i < 2; ++i) {
-            if (!*streams[i] || (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-            char buffer[4096];
-            const ssize_t n = ::read(streams[i]->get(), buffer, sizeof buffer);
-            if (n > 0) {
-                texts[i]->append(buffer, static_cast<size_t>(n));
-            } else if (n == 0 || errno != EINTR) {
-                streams[i]->reset();
-            }
-        }
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) throw_errno("wait for plugin");
-    }
-    return status;
 }
 
 }  // namespace
@@ -205,19 +156,7 @@ Json plugin_netconf(const NetworkList& list, const Json& plugin, const std::opti
 }
 
 std::string find_plugin(const std::string& type, const std::string& cni_path) {
-    size_t start = 0;
-    while (start <= cni_path.size()) {
-        const size_t end = std::min(cni_path.find(':', start), cni_path.size());
-        const std::string dir = cni_path.substr(start, end - start);
-        if (!dir.empty()) {
-            const std::string candidate = dir + "/" + type;
-            struct stat st {};
-            if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
-                return candidate;
-            }
-        }
-        start = end + 1;
-    }
+    if (auto path = sys::find_in_path(type, cni_path)) return *path;
     throw PluginError("CNI plugin \"" + type + "\" not found in CNI_PATH " + cni_path, 0);
 }
 
@@ -252,31 +191,15 @@ std::string describe_failure(const std::string& plugin, const std::string& comma
 
 Json exec_plugin(const std::string& type, const std::string& command, const Invocation& invocation, const Json& netconf) {
     const std::string path = find_plugin(type, invocation.cni_path);
-    const std::string input_text = netconf.dump();
-    const auto env = plugin_environment(command, invocation);
-    auto envp = c_strings(env);
-    const std::vector<std::string> args{path};
-    auto argv = c_strings(args);
-    Pipe input = make_pipe(), output = make_pipe(), errors = make_pipe();
-    const pid_t pid = ::fork();
-    if (pid < 0) throw_errno("fork for plugin " + path);
-    if (pid == 0) {
-        ::dup2(input.read.get(), STDIN_FILENO);
-        ::dup2(output.write.get(), STDOUT_FILENO);
-        ::dup2(errors.write.get(), STDERR_FILENO);
-        ::execve(path.c_str(), argv.data(), envp.data());
-        const std::string message = errno_message("exec " + path, errno) + "\n";
-        [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, message.data(), message.size());
-        ::_exit(127);
-    }
-    input.read.reset();
-    output.write.reset();
-    errors.write.reset();
-    std::string out, err;
-    const int status = talk_to(pid, std::move(input.write), std::move(output.read), std::move(errors.read), input_text, out, err);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    sys::Command child;
+    child.path = path;
+    child.env = plugin_environment(command, invocation);
+    child.input = netconf.dump();
+    const sys::Outcome outcome = sys::run(child);
+    const std::string& out = outcome.out;
+    if (!outcome.succeeded()) {
         int code = 0;
-        const std::string message = describe_failure(type, command, out, err, status, &code);
+        const std::string message = describe_failure(type, command, out, outcome.err, outcome.status, &code);
         throw PluginError(message, code);
     }
     if (trimmed(out).empty()) return nullptr;

@@ -2,8 +2,6 @@
 #include "hull/seccomp.hpp"
 
 #include <fcntl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <seccomp.h>
 
 #include <algorithm>
@@ -14,6 +12,7 @@
 #include <memory>
 
 #include "hull/error.hpp"
+#include "oci/version.hpp"
 
 namespace hull::seccomp {
 
@@ -141,36 +140,13 @@ bool uses_notify(const oci::LinuxSeccomp& profile) {
                        [](const oci::LinuxSyscall& call) { return call.action == "SCMP_ACT_NOTIFY"; });
 }
 
-UniqueFd connect_agent(const oci::LinuxSeccomp& profile) {
-    const std::string path = profile.listenerPath.value_or("");
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof address.sun_path) throw Error("linux.seccomp.listenerPath \"" + path + "\": invalid");
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) throw_errno("linux.seccomp.listenerPath: socket");
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-        throw_errno("linux.seccomp.listenerPath: connect " + path);
-    }
-    return fd;
-}
-
-void send_to_agent(int agent_socket, int listener_fd, const std::string& process_state_json) {
-    msghdr message{};
-    iovec payload{const_cast<char*>(process_state_json.data()), process_state_json.size()};
-    message.msg_iov = &payload;
-    message.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &listener_fd, sizeof listener_fd);
-    while (::sendmsg(agent_socket, &message, MSG_NOSIGNAL) < 0) {
-        if (errno != EINTR) throw_errno("linux.seccomp.listenerPath: send the notify fd");
-    }
+std::string agent_message(const oci::LinuxSeccomp& profile, pid_t pid, const oci::State& state) {
+    return oci::Json{{"ociVersion", oci::spec_version},
+                     {"fds", {"seccompFd"}},
+                     {"pid", pid},
+                     {"metadata", profile.listenerMetadata.value_or("")},
+                     {"state", oci::to_json(state)}}
+        .dump();
 }
 
 UniqueFd load(const oci::LinuxSeccomp& profile) {

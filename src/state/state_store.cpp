@@ -18,7 +18,6 @@ namespace {
 
 constexpr size_t max_id_length = 255;
 constexpr const char* record_name = "state.json";
-constexpr const char* record_temp_name = ".state.json.tmp";
 
 void make_dirs(const std::string& path, mode_t mode) {
     std::string partial;
@@ -139,15 +138,7 @@ void ContainerDir::save(const ContainerRecord& record) const {
     };
     if (record.creating) doc["creating"] = true;
     const std::string text = doc.dump();
-    UniqueFd fd(::openat(dir_.get(), record_temp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd) throw_errno("create " + path_ + "/" + record_temp_name);
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        throw_errno("write " + path_ + "/" + record_temp_name);
-    }
-    fd.reset();
-    if (::renameat(dir_.get(), record_temp_name, dir_.get(), record_name) != 0) {
-        throw_errno("rename " + path_ + "/" + record_temp_name);
-    }
+    sys::write_file_atomic(dir_.get(), record_name, text, 0600, path_ + "/" + record_name);
 }
 
 void ContainerDir::make_exec_fifo() const {

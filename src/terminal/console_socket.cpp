@@ -1,10 +1,8 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -12,60 +10,10 @@
 
 #include "hull/error.hpp"
 #include "hull/terminal.hpp"
+#include "hull/unix_socket.hpp"
 
 namespace hull::terminal {
 
-UniqueFd connect_console_socket(const std::string& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) throw Error("--console-socket " + path + ": path too long");
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) throw_errno("--console-socket: socket");
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-        throw_errno("--console-socket: connect " + path);
-    }
-    return fd;
-}
-
-void send_fd(int socket, int fd, const std::string& name) {
-    msghdr message{};
-    iovec payload{const_cast<char*>(name.data()), name.size()};
-    message.msg_iov = &payload;
-    message.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
-    while (::sendmsg(socket, &message, MSG_NOSIGNAL) < 0) {
-        if (errno != EINTR) throw_errno("send terminal master over --console-socket");
-    }
-}
-
-UniqueFd receive_fd(int socket, std::string* name) {
-    msghdr message{};
-    char buffer[4096];
-    iovec payload{buffer, sizeof buffer};
-    message.msg_iov = &payload;
-    message.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    ssize_t n;
-    while ((n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC)) < 0) {
-        if (errno != EINTR) throw_errno("recvmsg");
-    }
-    const cmsghdr* header = CMSG_FIRSTHDR(&message);
-    if (header == nullptr || header->cmsg_type != SCM_RIGHTS) throw Error("no file descriptor received");
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-    if (name != nullptr) name->assign(buffer, static_cast<size_t>(n));
-    return UniqueFd(fd);
-}
 
 // /dev/console must be a file we created or a device node, never a symlink (CVE-2025-52565).
 UniqueFd open_console_target() {
@@ -114,7 +62,7 @@ void setup_container_terminal(int console_socket, const std::optional<oci::Box>&
     for (int target = 0; target <= 2; ++target) {
         if (::dup2(slave.get(), target) < 0) throw_errno("dup2 pty onto stdio");
     }
-    send_fd(console_socket, master.get(), "/dev/console");
+    sys::send_fd(console_socket, master.get(), "/dev/console", "send terminal master over --console-socket");
 }
 
 }  // namespace hull::terminal

@@ -12,7 +12,7 @@
 
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
-#include "hull/terminal.hpp"
+#include "hull/unix_socket.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 2) {
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
         hull::UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!connection) hull::throw_errno("accept");
         std::string name;
-        hull::UniqueFd master = hull::terminal::receive_fd(connection.get(), &name);
+        hull::UniqueFd master = hull::sys::receive_fd(connection.get(), &name);
         std::fprintf(stderr, "received terminal %s\n", name.c_str());
         bool stdin_open = true;
         char buffer[4096];

@@ -13,7 +13,7 @@
 
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
-#include "hull/terminal.hpp"
+#include "hull/unix_socket.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 2) {
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
         hull::UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!connection) hull::throw_errno("accept");
         std::string state;
-        hull::UniqueFd notify = hull::terminal::receive_fd(connection.get(), &state);
+        hull::UniqueFd notify = hull::sys::receive_fd(connection.get(), &state);
         std::printf("state: %s\n", state.c_str());
         std::fflush(stdout);
         seccomp_notif* request = nullptr;

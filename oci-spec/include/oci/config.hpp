@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/version.hpp"
+
 namespace oci {
 
 using Json = nlohmann::json;

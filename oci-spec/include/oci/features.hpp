@@ -11,7 +11,7 @@ namespace oci {
 
 struct Features {
     std::string ociVersionMin = "1.0.0";
-    std::string ociVersionMax = "1.3.0";
+    std::string ociVersionMax = spec_version;
     std::vector<std::string> hooks;
     std::vector<std::string> mountOptions;
     struct LinuxFeatures {

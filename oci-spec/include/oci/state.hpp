@@ -10,7 +10,7 @@ namespace oci {
 
 // Exactly the spec's state: ociVersion, id, status, pid, bundle, annotations.
 struct State {
-    std::string ociVersion = "1.3.0";
+    std::string ociVersion = spec_version;
     std::string id;
     std::string status;  // creating created running stopped (and "paused", as runc reports)
     std::optional<int> pid;  // present unless stopped
