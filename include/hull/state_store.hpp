@@ -30,6 +30,7 @@ struct ContainerRecord {
     std::string created;          // RFC3339
     std::string cgroup_path;
     std::string cgroup_created_top;  // the shallowest parent of cgroup_path hull created ("" none)
+    std::string cgroup_driver = "none";  // cgroups::driver_name: who manages the cgroup
     uid_t owner = 0;
     oci::Json config;  // the config.json as validated at create time
     // Written while `create` runs (it holds the lock throughout): a record still marked creating

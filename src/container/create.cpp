@@ -14,7 +14,7 @@
 #include <ctime>
 
 #include "hull/cgroup_resources.hpp"
-#include "hull/cgroups.hpp"
+#include "hull/cgroup_manager.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/hooks.hpp"
@@ -28,7 +28,6 @@
 #include "hull/rootfs.hpp"
 #include "hull/seccomp.hpp"
 #include "hull/state_store.hpp"
-#include "hull/systemd_cgroup.hpp"
 #include "hull/syscall.hpp"
 #include "hull/terminal.hpp"
 #include "hull/unix_socket.hpp"
@@ -104,22 +103,6 @@ unsigned add_socket_activation_env(oci::Process& process) {
     process.env.push_back("LISTEN_PID=1");
     return static_cast<unsigned>(count);
 }
-
-// Stops the systemd scope of a failed create.
-struct ScopeGuard {
-    std::string unit;
-    ScopeGuard() = default;
-    ScopeGuard(const ScopeGuard&) = delete;
-    ScopeGuard& operator=(const ScopeGuard&) = delete;
-    ~ScopeGuard() {
-        if (unit.empty()) return;
-        try {
-            cgroups::systemd::stop_unit(unit);
-        } catch (const Error& e) {
-            log::warn(std::string("cleaning up a failed create: ") + e.what());
-        }
-    }
-};
 
 // Removes the resctrl groups of a failed create.
 struct ResctrlGuard {
@@ -210,34 +193,11 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
             throw Error("process.terminal is true: --console-socket is required (or set terminal to false)");
         }
     }
-    // --systemd-cgroup: the path is checked and systemd asked for before anything is created.
-    std::optional<cgroups::systemd::ScopePath> scope;
-    if (runtime.systemd_cgroup) {
-        scope = cgroups::systemd::parse_path(spec.linux->cgroupsPath, id);
-        cgroups::systemd::require_running();
-    }
-
-    const cgroups::Layout layout = cgroups::detect();
-    const std::string wanted_cgroup = scope ? scope->cgroup_path() : cgroups::resolve_path(spec.linux->cgroupsPath, id);
-    // Rootless where no cgroup can be made: the container runs without one (empty path).
-    const std::string no_cgroup = scope ? "" : cgroups::why_no_cgroup(layout, wanted_cgroup);
-    if (!no_cgroup.empty()) {
-        cgroups::check_without_cgroup(spec.linux->resources.value_or(oci::LinuxResources{}), no_cgroup);
-        log::debug("no cgroup for the container: " + no_cgroup);
-    }
-    const std::string cgroup_path = no_cgroup.empty() ? wanted_cgroup : "";
+    const std::unique_ptr<cgroups::Manager> cgroup = cgroups::for_new_container(
+        {id, spec.linux->cgroupsPath, runtime.systemd_cgroup}, spec.linux->resources.value_or(oci::LinuxResources{}));
 
     const StateStore store(runtime.root);
     ContainerDir dir = store.reserve(id);
-    oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
-    // pids.limit 0 would stop the container's own process from being cloned into the cgroup:
-    // it is written once the process is there.
-    std::optional<oci::LinuxResources> pids_after_placement;
-    if (resources.pids && resources.pids->limit == 0) {
-        pids_after_placement.emplace();
-        pids_after_placement->pids = resources.pids;
-        resources.pids.reset();
-    }
     // Recorded before anything exists outside the state dir, so that `delete` can undo a create
     // that was killed (kill -9 leaves no destructor to run): the cgroup, and the pid once known.
     ContainerRecord record;
@@ -245,17 +205,13 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     record.bundle = bundle;
     record.rootfs = rootfs;
     record.created = now_rfc3339();
-    record.cgroup_path = cgroup_path;
+    record.cgroup_path = cgroup->path();
+    record.cgroup_driver = cgroups::driver_name(cgroup->driver());
     record.owner = ::geteuid();
     record.config = oci::to_json(spec);
     record.creating = true;
     dir.save(record);
-    // With systemd the scope (and so the cgroup) is made for the child once it exists.
-    std::optional<cgroups::Cgroup> cgroup;
-    if (!scope && !cgroup_path.empty()) {
-        cgroup = cgroups::Cgroup::create(layout, cgroup_path);
-        cgroups::apply_resources(layout, cgroup_path, resources, cgroups::Apply::Create);
-    }
+    cgroup->prepare(spec.linux->resources.value_or(oci::LinuxResources{}));
     dir.make_exec_fifo();
     UniqueFd state_dir(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!state_dir) throw_errno("open " + dir.path());
@@ -270,8 +226,8 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     if (ctx.overlay) rootfs::make_overlay_dirs(*ctx.overlay);
     ctx.namespaces = &namespaces;
     ctx.created_by_clone = !namespaces.joins_any();
-    ctx.cgroup_layout = &layout;
-    ctx.cgroup_path = cgroup_path;
+    ctx.cgroup_layout = &cgroup->layout();
+    ctx.cgroup_path = cgroup->path();
     ctx.sync_fd = sockets.container_end.get();
     ctx.state_dir_fd = state_dir.get();
     ctx.console_socket_fd = console_socket.get();
@@ -295,7 +251,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     if (!oci::has_namespace(spec, "mount")) host_mounts.rootfs = rootfs;
     ProcessGuard guard;
     apply_initial_cpu_affinity(*spec.process);
-    const pid_t child = sys::clone3(clone_flags, cgroup ? cgroup->unified_fd() : -1);
+    const pid_t child = sys::clone3(clone_flags, cgroup->clone_target());
     if (child == 0) {
         sockets.runtime_end.reset();
         ::close(dir.fd());  // the lock belongs to the runtime
@@ -304,20 +260,12 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     guard.track(child, true);
     record.pid = child;
     record.pid_start_time = sys::process_start_time(child);
-    if (cgroup) record.cgroup_created_top = cgroup->created_top();
+    cgroup->place(child);
+    record.cgroup_created_top = cgroup->created_top();
     dir.save(record);
     sockets.container_end.reset();
     const SyncChannel sync(sockets.runtime_end.get());
 
-    ScopeGuard scope_guard;
-    if (scope) {
-        cgroups::systemd::start_scope(*scope, child, spec.linux->resources ? &*spec.linux->resources : nullptr,
-                                      layout.mode == cgroups::Mode::Unified);
-        scope_guard.unit = scope->unit();
-        cgroup = cgroups::Cgroup::create(layout, cgroup_path, true);
-        cgroups::apply_resources(layout, cgroup_path, resources, cgroups::Apply::Create);
-    }
-    if (cgroup) cgroup->add_process(child, false);
     if (namespaces.has(CLONE_NEWUSER)) {
         sync.expect(Message::UserNamespaceReady, "the user namespace");
         ns::write_id_mappings(child, *spec.linux);
@@ -329,7 +277,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         guard.track(pid, false);
         // The intermediate process may have forked the init before add_process(child) moved it
         // into the v1 hierarchies; the init waits for Go, so placing it now is in time.
-        if (cgroup) cgroup->add_process(pid, false);
+        cgroup->place(pid);
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);
         dir.save(record);
@@ -337,7 +285,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
         }
     }
-    if (pids_after_placement) cgroups::apply_resources(layout, cgroup_path, *pids_after_placement, cgroups::Apply::Update);
+    cgroup->placement_done();
     ResctrlGuard rdt_guard;
     if (rdt) {
         resctrl::apply(*rdt, pid);
@@ -371,7 +319,6 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);
         record.created = now_rfc3339();
-        record.cgroup_created_top = cgroup ? cgroup->created_top() : "";
         record.creating = false;
         dir.save(record);
         if (!options.pid_file.empty()) sys::write_file_atomic(options.pid_file, std::to_string(pid), 0644, "--pid-file " + options.pid_file);
@@ -394,8 +341,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     host_mounts.rootfs.clear();
     net_devices.linux = nullptr;
     rdt_guard.plan = nullptr;
-    if (cgroup) cgroup->release();
-    scope_guard.unit.clear();
+    cgroup->release();
     guard.release();
     return pid;
 }

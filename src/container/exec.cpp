@@ -14,7 +14,7 @@
 #include <optional>
 #include <sstream>
 
-#include "hull/cgroups.hpp"
+#include "hull/cgroup_manager.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/lsm.hpp"
@@ -232,18 +232,8 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         }
     }
 
-    const cgroups::Layout layout = cgroups::detect();
-    std::string cgroup_path = record.cgroup_path;
-    if (!options.cgroup.empty()) {
-        if (options.cgroup.find("..") != std::string::npos) throw Error("--cgroup \"" + options.cgroup + "\": invalid path");
-        cgroup_path += "/" + options.cgroup;
-    }
-    std::optional<cgroups::Cgroup> cgroup;  // none for a container created rootless without one
-    if (!record.cgroup_path.empty()) {
-        cgroup = cgroups::Cgroup::attach(layout, cgroup_path);
-    } else if (!options.cgroup.empty()) {
-        throw Error("exec --cgroup " + options.cgroup + ": the container has no cgroup (created rootless without one)");
-    }
+    if (options.cgroup.find("..") != std::string::npos) throw Error("--cgroup \"" + options.cgroup + "\": invalid path");
+    const std::unique_ptr<cgroups::Manager> cgroup = cgroup_manager(record)->for_exec(options.cgroup);
 
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
@@ -276,7 +266,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
 
     UniqueFd master;
     apply_initial_cpu_affinity(process);
-    const pid_t child = sys::clone3(0, cgroup ? cgroup->unified_fd() : -1);
+    const pid_t child = sys::clone3(0, cgroup->clone_target());
     if (child == 0) {
         runtime_end.reset();
         relay_socket.reset();
@@ -286,7 +276,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     const SyncChannel sync(runtime_end.get());
     pid_t pid = child;
     try {
-        if (cgroup) cgroup->add_process(child, false);
+        cgroup->place(child);
         sync.send(Message::Go);
         pid = std::stoi(sync.expect(Message::InitPid, "the new process"));
         if (spec.linux && spec.linux->intelRdt) {

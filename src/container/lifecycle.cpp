@@ -97,9 +97,7 @@ void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& 
                         " did not exit after SIGKILL");
         }
     }
-    if (!record.cgroup_path.empty()) {
-        cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).destroy(record.cgroup_created_top);
-    }
+    cgroup_manager(record)->destroy();
     if (!oci::has_namespace(spec, "mount")) rootfs::unmount_below(record.rootfs);
     if (spec.linux && spec.linux->intelRdt) {
         if (const std::string mount = resctrl::find_mount(); !mount.empty()) {
@@ -115,8 +113,13 @@ void destroy(ContainerDir& dir, const ContainerRecord& record, const oci::Spec& 
 
 }  // namespace
 
+std::unique_ptr<cgroups::Manager> cgroup_manager(const ContainerRecord& record) {
+    return cgroups::for_container(cgroups::driver_from_name(record.cgroup_driver), record.cgroup_path,
+                                  record.cgroup_created_top);
+}
+
 std::vector<pid_t> container_processes(const ContainerRecord& record) {
-    if (!record.cgroup_path.empty()) return cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).pids();
+    if (const auto cgroup = cgroup_manager(record); cgroup->has_cgroup()) return cgroup->pids();
     if (!process_matches(record)) return {};
     struct stat init_ns {}, own_ns {};
     const auto pid_namespace = [](const std::string& pid, struct stat& st) {
@@ -156,9 +159,7 @@ std::string current_status(const ContainerDir& dir, const ContainerRecord& recor
     if (record.creating) return "creating";
     if (!process_matches(record)) return "stopped";
     if (dir.has_exec_fifo()) return "created";
-    if (!record.cgroup_path.empty() && cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path).frozen()) {
-        return "paused";
-    }
+    if (!record.cgroup_path.empty() && cgroup_manager(record)->frozen()) return "paused";
     return "running";
 }
 
@@ -232,15 +233,14 @@ void kill_container(const RuntimeOptions& runtime, const std::string& id, int si
     const StateStore store(runtime.root);
     const ContainerDir dir = store.open(id);
     const ContainerRecord record = dir.load();
-    std::optional<cgroups::Cgroup> cgroup;
-    if (!record.cgroup_path.empty()) cgroup = cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
+    const auto cgroup = container::cgroup_manager(record);
     // A frozen cgroup v1 task cannot die: after SIGKILL a paused container is thawed (as runc does),
     // or containerd's `task delete --force` of a paused task waits forever for the exit.
     const auto thaw_if_killed = [&] {
-        if (cgroup && signal == SIGKILL && cgroup->frozen()) cgroup->set_frozen(false);
+        if (signal == SIGKILL && cgroup->frozen()) cgroup->set_frozen(false);
     };
     if (all) {
-        if (cgroup) {
+        if (cgroup->has_cgroup()) {
             cgroup->signal_all(signal);
         } else {
             for (const pid_t pid : container::container_processes(record)) {
@@ -291,9 +291,9 @@ void delete_container(const RuntimeOptions& runtime, const std::string& id, bool
     }
     if (status == "paused") {
         // A frozen process cannot die until it is thawed (cgroup v1 freezer).
-        const auto cgroup = cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
-        cgroup.signal_all(SIGKILL);
-        cgroup.set_frozen(false);
+        const auto cgroup = container::cgroup_manager(record);
+        cgroup->signal_all(SIGKILL);
+        cgroup->set_frozen(false);
     }
     container::destroy(dir, record, container::record_spec(record));
 }

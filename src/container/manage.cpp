@@ -2,8 +2,7 @@
 #include <chrono>
 #include <thread>
 
-#include "hull/cgroup_resources.hpp"
-#include "hull/cgroups.hpp"
+#include "hull/cgroup_manager.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/state_store.hpp"
@@ -28,12 +27,13 @@ Opened open_container(const RuntimeOptions& runtime, const std::string& id) {
 }
 
 // `verb` names what needs the cgroup when the container has none.
-cgroups::Cgroup cgroup_of(const ContainerRecord& record, const std::string& verb) {
-    if (record.cgroup_path.empty()) {
+std::unique_ptr<cgroups::Manager> cgroup_of(const ContainerRecord& record, const std::string& verb) {
+    auto cgroup = container::cgroup_manager(record);
+    if (!cgroup->has_cgroup()) {
         throw Error(verb + " \"" + record.id + "\": the container has no cgroup (created rootless where no cgroup v2 "
                     "subtree is delegated to the user), and " + verb + " works through its cgroup");
     }
-    return cgroups::Cgroup::attach(cgroups::detect(), record.cgroup_path);
+    return cgroup;
 }
 
 }  // namespace
@@ -41,13 +41,13 @@ cgroups::Cgroup cgroup_of(const ContainerRecord& record, const std::string& verb
 void pause_container(const RuntimeOptions& runtime, const std::string& id) {
     const auto c = open_container(runtime, id);
     if (c.status != "running") throw Error("cannot pause container \"" + id + "\": it is " + c.status + ", not running");
-    cgroup_of(c.record, "pause").set_frozen(true);
+    cgroup_of(c.record, "pause")->set_frozen(true);
 }
 
 void resume_container(const RuntimeOptions& runtime, const std::string& id) {
     const auto c = open_container(runtime, id);
     if (c.status != "paused") throw Error("cannot resume container \"" + id + "\": it is " + c.status + ", not paused");
-    cgroup_of(c.record, "resume").set_frozen(false);
+    cgroup_of(c.record, "resume")->set_frozen(false);
 }
 
 std::vector<pid_t> container_pids(const RuntimeOptions& runtime, const std::string& id) {
@@ -64,7 +64,7 @@ oci::LinuxResources container_resources(const RuntimeOptions& runtime, const std
 void update_container(const RuntimeOptions& runtime, const std::string& id, const oci::LinuxResources& resources) {
     auto c = open_container(runtime, id);
     if (c.status == "stopped") throw Error("cannot update container \"" + id + "\": it is stopped");
-    cgroups::apply_resources(cgroups::detect(), cgroup_of(c.record, "update").path(), resources);
+    cgroup_of(c.record, "update")->update(resources);
     c.record.config["linux"]["resources"] = oci::to_json(resources);
     c.dir.save(c.record);
 }
@@ -80,18 +80,18 @@ void container_events(const RuntimeOptions& runtime, const std::string& id, bool
     const auto cgroup = cgroup_of(record, "events");
     // runc's key order (type, id, data): callers match the raw prefix of each line.
     const auto stats_event = [&] {
-        return nlohmann::ordered_json{{"type", "stats"}, {"id", id}, {"data", nlohmann::ordered_json::parse(cgroup.stats().dump())}};
+        return nlohmann::ordered_json{{"type", "stats"}, {"id", id}, {"data", nlohmann::ordered_json::parse(cgroup->stats().dump())}};
     };
     if (stats_once) {
         emit(stats_event());
         return;
     }
-    uint64_t oom_seen = cgroup.oom_kills();
+    uint64_t oom_seen = cgroup->oom_kills();
     const auto interval = std::chrono::milliseconds(std::max(interval_ms, 10));
     auto next_stats = std::chrono::steady_clock::now();
     for (;;) {
         if (container_state(runtime, id).status == "stopped") return;
-        const uint64_t ooms = cgroup.oom_kills();
+        const uint64_t ooms = cgroup->oom_kills();
         if (ooms > oom_seen) emit(nlohmann::ordered_json{{"type", "oom"}, {"id", id}});
         oom_seen = ooms;
         if (std::chrono::steady_clock::now() >= next_stats) {

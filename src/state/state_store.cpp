@@ -118,6 +118,7 @@ ContainerRecord ContainerDir::load() const {
         record.created = doc.at("created").get<std::string>();
         record.cgroup_path = doc.at("cgroup_path").get<std::string>();
         record.cgroup_created_top = doc.value("cgroup_created_top", std::string());
+        record.cgroup_driver = doc.value("cgroup_driver", std::string(record.cgroup_path.empty() ? "none" : "cgroupfs"));
         record.owner = doc.at("owner").get<uid_t>();
         record.config = doc.at("config");
         record.creating = doc.value("creating", false);
@@ -133,7 +134,7 @@ void ContainerDir::save(const ContainerRecord& record) const {
         {"pid_start_time", record.pid_start_time},
         {"bundle", record.bundle},   {"rootfs", record.rootfs},
         {"created", record.created}, {"cgroup_path", record.cgroup_path},
-        {"cgroup_created_top", record.cgroup_created_top},
+        {"cgroup_created_top", record.cgroup_created_top}, {"cgroup_driver", record.cgroup_driver},
         {"owner", record.owner},     {"config", record.config},
     };
     if (record.creating) doc["creating"] = true;

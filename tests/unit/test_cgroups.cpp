@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
+#include "hull/cgroup_manager.hpp"
 #include "hull/cgroup_resources.hpp"
 #include "hull/cgroups.hpp"
 #include "hull/error.hpp"
@@ -224,3 +226,51 @@ TEST(NoCgroupTest, UnprivilegedMeansNotTheHostsRoot) {
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+namespace {
+
+TEST(CgroupManagerTest, DriverNamesRoundTrip) {
+    using hull::cgroups::Driver;
+    for (const Driver driver : {Driver::None, Driver::Cgroupfs, Driver::Systemd}) {
+        EXPECT_EQ(hull::cgroups::driver_from_name(hull::cgroups::driver_name(driver)), driver);
+    }
+    EXPECT_EQ(hull::cgroups::driver_name(Driver::Cgroupfs), "cgroupfs");
+    EXPECT_THROW(hull::cgroups::driver_from_name("cgroupv3"), hull::Error);
+}
+
+// A container without a cgroup: create's steps do nothing, `state` reads it as not frozen, and the
+// verbs that need a cgroup are refused saying why, never applied to hull's own cgroup.
+TEST(CgroupManagerTest, NoCgroupRefusesWhatNeedsOne) {
+    const auto none = hull::cgroups::for_container(hull::cgroups::Driver::None, "", "");
+    EXPECT_FALSE(none->has_cgroup());
+    EXPECT_EQ(none->path(), "");
+    EXPECT_EQ(none->clone_target(), -1);
+    none->prepare({});
+    none->place(::getpid());
+    none->placement_done();
+    EXPECT_FALSE(none->frozen());
+    for (const auto& refused : std::vector<std::function<void()>>{
+             [&] { none->pids(); }, [&] { none->set_frozen(true); }, [&] { none->signal_all(0); },
+             [&] { none->update({}); }, [&] { none->stats(); }, [&] { none->oom_kills(); }}) {
+        try {
+            refused();
+            ADD_FAILURE() << "a verb needing a cgroup was accepted";
+        } catch (const hull::Error& e) {
+            EXPECT_NE(std::string(e.what()).find("has no cgroup"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_FALSE(none->for_exec("")->has_cgroup());
+    EXPECT_THROW(none->for_exec("sub"), hull::Error);
+    none->destroy();
+}
+
+// cgroupfs: the manager of an existing container opens nothing until asked.
+TEST(CgroupManagerTest, CgroupfsManagerKeepsTheRecordedPathAndTop) {
+    const auto manager = hull::cgroups::for_container(hull::cgroups::Driver::Cgroupfs, "/hull/not-there", "/hull");
+    EXPECT_EQ(manager->driver(), hull::cgroups::Driver::Cgroupfs);
+    EXPECT_EQ(manager->path(), "/hull/not-there");
+    EXPECT_EQ(manager->created_top(), "/hull");
+    EXPECT_EQ(manager->clone_target(), -1);
+}
+
+}  // namespace

@@ -33,6 +33,7 @@ hull::ContainerRecord sample_record(const std::string& id) {
     record.rootfs = "/b/rootfs";
     record.created = "2026-11-24T00:00:00.000000000Z";
     record.cgroup_path = "/hull/" + id;
+    record.cgroup_driver = "systemd";
     record.owner = 0;
     record.config = {{"ociVersion", "1.3.0"}};
     return record;
@@ -94,6 +95,7 @@ TEST_F(StateStoreTest, RecordRoundTripsAndListShowsIt) {
     EXPECT_EQ(loaded.pid, 1234);
     EXPECT_EQ(loaded.pid_start_time, 987654u);
     EXPECT_EQ(loaded.cgroup_path, "/hull/c4");
+    EXPECT_EQ(loaded.cgroup_driver, "systemd");
     EXPECT_EQ(loaded.config["ociVersion"], "1.3.0");
     EXPECT_FALSE(std::filesystem::exists(root_ + "/c4/.state.json.tmp"));
     EXPECT_EQ(store.list(), std::vector<std::string>{"c4"});
@@ -130,6 +132,30 @@ TEST(ProcessInfoTest, StartTimeIdentifiesALiveProcess) {
     EXPECT_GT(hull::sys::process_start_time(::getpid()), 0u);
     EXPECT_EQ(hull::sys::process_state(::getpid()), 'R');
     EXPECT_EQ(hull::sys::process_start_time(-5), 0u);
+}
+
+}  // namespace
+
+namespace {
+
+// A record written before the driver was recorded: a cgroup path means cgroupfs, none means none.
+TEST_F(StateStoreTest, RecordWithoutDriverIsCgroupfsOrNoneByItsPath) {
+    const hull::StateStore store(root_);
+    for (const std::string path : {"/hull/old", ""}) {
+        {
+            auto dir = store.reserve("old");
+            auto record = sample_record("old");
+            record.cgroup_path = path;
+            dir.save(record);
+            auto doc = oci::Json::parse(hull::sys::read_file(dir.path() + "/state.json"));
+            doc.erase("cgroup_driver");
+            hull::sys::write_file_atomic(dir.path() + "/state.json", doc.dump(), 0600, "state.json");
+            dir.commit();
+        }
+        auto dir = store.open("old");
+        EXPECT_EQ(dir.load().cgroup_driver, path.empty() ? "none" : "cgroupfs");
+        dir.remove();
+    }
 }
 
 }  // namespace
