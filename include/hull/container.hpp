@@ -66,9 +66,6 @@ struct ContainerSummary {
 
 std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime);
 
-// Parses "KILL", "SIGKILL", "9"; throws for an unknown signal.
-int parse_signal(const std::string& text);
-
 }  // namespace hull
 
 #include "oci/features.hpp"
@@ -82,6 +79,11 @@ oci::Features runtime_features();
 
 namespace hull {
 
+struct ExecUser {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+};
+
 struct ExecOptions {
     std::string process_file;  // --process: a runtime-spec process.json; otherwise built from the flags
     std::vector<std::string> args;
@@ -91,7 +93,7 @@ struct ExecOptions {
     std::string pid_file;
     std::string cwd;
     std::vector<std::string> env;  // KEY=VALUE, added to (or replacing in) the container's env
-    std::string user;              // UID[:GID]
+    std::optional<ExecUser> user;  // the container's process.user otherwise
     std::vector<uint32_t> additional_gids;
     std::vector<std::string> capabilities;  // added to bounding, effective and permitted
     bool no_new_privs = false;

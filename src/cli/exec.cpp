@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "flags.hpp"
 
 namespace hull::cli {
 
@@ -6,6 +7,7 @@ void add_exec(CLI::App& app, Globals& globals, Action& action) {
     auto* command = app.add_subcommand("exec", "run a new process inside a running container");
     auto options = std::make_shared<ExecOptions>();
     auto id = std::make_shared<std::string>();
+    auto user = std::make_shared<std::string>();
     command->add_option("-p,--process", options->process_file, "path to a runtime-spec process.json");
     command->add_flag("-t,--tty", options->tty, "allocate a pseudo-TTY");
     command->add_option("--console-socket", options->console_socket, "unix socket that receives the pty master");
@@ -13,7 +15,7 @@ void add_exec(CLI::App& app, Globals& globals, Action& action) {
     command->add_option("--pid-file", options->pid_file, "file to write the process's pid to");
     command->add_option("--cwd", options->cwd, "working directory in the container");
     command->add_option("-e,--env", options->env, "KEY=VALUE environment entries")->allow_extra_args(false);
-    command->add_option("-u,--user", options->user, "UID[:GID]");
+    command->add_option("-u,--user", *user, "UID[:GID]");
     command->add_option("-g,--additional-gids", options->additional_gids, "additional gids")->allow_extra_args(false);
     command->add_option("-c,--cap", options->capabilities, "add a capability (CAP_...)")->allow_extra_args(false);
     command->add_flag("--no-new-privs", options->no_new_privs, "set no_new_privs");
@@ -25,11 +27,13 @@ void add_exec(CLI::App& app, Globals& globals, Action& action) {
     command->add_option("container-id", *id, "container id")->required();
     // Everything after the id is the command, flags included (sh -c ...).
     command->prefix_command();
-    command->callback([&globals, &action, options, id, command] {
+    command->callback([&globals, &action, options, id, user, command] {
         globals.preserve_fds = options->preserve_fds;
         for (const auto& extra : command->remaining()) options->args.push_back(extra);
-        action = [&globals, options, id] {
+        action = [&globals, options, id, user] {
             try {
+                if (!user->empty()) options->user = parse_user(*user);
+                for (const auto& entry : options->env) check_env_entry(entry);
                 return exec_in_container(globals.runtime(), *id, *options);
             } catch (const std::exception& e) {
                 log::error(e.what());

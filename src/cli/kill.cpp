@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "flags.hpp"
 
 namespace hull::cli {
 

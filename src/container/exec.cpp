@@ -27,6 +27,7 @@
 #include "hull/syscall.hpp"
 #include "hull/terminal.hpp"
 #include "hull/unix_socket.hpp"
+#include "container.hpp"
 #include "lifecycle_internal.hpp"
 #include "oci/error.hpp"
 #include "process_setup.hpp"
@@ -36,19 +37,9 @@ namespace hull::container {
 
 namespace {
 
-uint32_t parse_id(const std::string& text, const char* what) {
-    char* end = nullptr;
-    const unsigned long value = std::strtoul(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || value > 0xFFFFFFFFul) {
-        throw Error(std::string("--user: invalid ") + what + " \"" + text + "\" (numeric UID[:GID] expected)");
-    }
-    return static_cast<uint32_t>(value);
-}
-
+// `entry` (KEY=VALUE) replaces the entry of its key, or is added.
 void set_env(std::vector<std::string>& env, const std::string& entry) {
-    const auto eq = entry.find('=');
-    if (eq == std::string::npos || eq == 0) throw Error("--env \"" + entry + "\": expected KEY=VALUE");
-    const std::string key = entry.substr(0, eq + 1);
+    const std::string key = entry.substr(0, entry.find('=') + 1);
     env.erase(std::remove_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(key, 0) == 0; }),
               env.end());
     env.push_back(entry);
@@ -71,10 +62,9 @@ oci::Process build_process(const oci::Spec& spec, const ExecOptions& options) {
     process.consoleSize.reset();
     if (!options.cwd.empty()) process.cwd = options.cwd;
     for (const auto& entry : options.env) set_env(process.env, entry);
-    if (!options.user.empty()) {
-        const auto colon = options.user.find(':');
-        process.user.uid = parse_id(options.user.substr(0, colon), "uid");
-        process.user.gid = colon == std::string::npos ? 0 : parse_id(options.user.substr(colon + 1), "gid");
+    if (options.user) {
+        process.user.uid = options.user->uid;
+        process.user.gid = options.user->gid;
     }
     if (!options.additional_gids.empty()) process.user.additionalGids = options.additional_gids;
     if (!options.capabilities.empty()) {
@@ -194,22 +184,22 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ContainerRecord record;
     oci::Spec spec;
     UniqueFd pidfd;
+    std::unique_ptr<cgroups::Manager> container_cgroup;
     {
-        const StateStore store(runtime.root);
-        const ContainerDir dir = store.open(id);
-        record = dir.load();
-        const std::string status = current_status(dir, record);
-        if (status == "paused" && !options.ignore_paused) {
+        // Closed (and its lock released) before the process runs: a foreground exec may last.
+        auto c = Container::open(runtime, id);
+        const Status status = c.status();
+        if (status == Status::Paused && !options.ignore_paused) {
             throw Error("cannot exec in container \"" + id + "\": it is paused (resume it, or --ignore-paused)");
         }
-        if (status != "running" && status != "paused") {
-            throw Error("cannot exec in container \"" + id + "\": it is " + status + ", not running");
+        if (status != Status::Running && status != Status::Paused) {
+            throw Error("cannot exec in container \"" + id + "\": it is " + std::string(status_name(status)) + ", not running");
         }
-        pidfd.reset(sys::pidfd_open(record.pid));
-        if (!pidfd || sys::process_start_time(record.pid) != record.pid_start_time) {
-            throw Error("cannot exec in container \"" + id + "\": its process is gone");
-        }
-        spec = oci::parse_config(record.config, "state.json config");
+        pidfd = c.open_process();
+        if (!pidfd) throw Error("cannot exec in container \"" + id + "\": its process is gone");
+        spec = c.spec();
+        record = c.record();
+        container_cgroup = c.take_cgroup();
     }
     oci::Process process = build_process(spec, options);
     validate_process(process, spec);
@@ -233,7 +223,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     }
 
     if (options.cgroup.find("..") != std::string::npos) throw Error("--cgroup \"" + options.cgroup + "\": invalid path");
-    const std::unique_ptr<cgroups::Manager> cgroup = cgroup_manager(record)->for_exec(options.cgroup);
+    const std::unique_ptr<cgroups::Manager> cgroup = container_cgroup->for_exec(options.cgroup);
 
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");

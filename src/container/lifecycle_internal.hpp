@@ -3,11 +3,9 @@
 #include <signal.h>
 #include <sys/types.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "hull/cgroup_manager.hpp"
 #include "hull/container.hpp"
 #include "hull/fd.hpp"
 #include "hull/state_store.hpp"
@@ -26,17 +24,6 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
 // receives); a "stopped" container has no pid.
 oci::State container_state(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,
                            pid_t pid, const std::string& status);
-
-// creating (an interrupted create) / created / running / paused / stopped, from the process (start time guards against pid reuse),
-// the exec fifo and the cgroup freezer.
-std::string current_status(const ContainerDir& dir, const ContainerRecord& record);
-
-// The manager of the container's cgroup, by the driver its create picked.
-std::unique_ptr<cgroups::Manager> cgroup_manager(const ContainerRecord& record);
-
-// The processes of a container (ps, kill --all): those in its cgroup; without a cgroup (rootless),
-// those in its pid namespace, or only its init when it shares ours.
-std::vector<pid_t> container_processes(const ContainerRecord& record);
 
 // A foreground verb (run, exec) in front of a container process: the signals it would act on
 // are blocked from construction on and forwarded to the process; it reaps the process.

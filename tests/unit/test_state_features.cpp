@@ -2,6 +2,7 @@
 
 #include <csignal>
 
+#include "flags.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "oci/error.hpp"
@@ -46,12 +47,25 @@ TEST(FeaturesTest, RuntimeFeaturesRoundTripAndAreTrue) {
 }
 
 TEST(SignalTest, ParsesNamesWithAndWithoutSigAndNumbers) {
-    EXPECT_EQ(hull::parse_signal("KILL"), 9);
-    EXPECT_EQ(hull::parse_signal("SIGKILL"), 9);
-    EXPECT_EQ(hull::parse_signal("sigterm"), 15);
-    EXPECT_EQ(hull::parse_signal("9"), 9);
-    EXPECT_EQ(hull::parse_signal("RTMIN+1"), SIGRTMIN + 1);
-    EXPECT_THROW(hull::parse_signal("NOPE"), hull::Error);
-    EXPECT_THROW(hull::parse_signal("0"), hull::Error);
-    EXPECT_THROW(hull::parse_signal("99"), hull::Error);
+    EXPECT_EQ(hull::cli::parse_signal("KILL"), 9);
+    EXPECT_EQ(hull::cli::parse_signal("SIGKILL"), 9);
+    EXPECT_EQ(hull::cli::parse_signal("sigterm"), 15);
+    EXPECT_EQ(hull::cli::parse_signal("9"), 9);
+    EXPECT_EQ(hull::cli::parse_signal("RTMIN+1"), SIGRTMIN + 1);
+    EXPECT_THROW(hull::cli::parse_signal("NOPE"), hull::Error);
+    EXPECT_THROW(hull::cli::parse_signal("0"), hull::Error);
+    EXPECT_THROW(hull::cli::parse_signal("99"), hull::Error);
+}
+
+TEST(ExecFlagsTest, UserIsNumericUidAndOptionalGid) {
+    EXPECT_EQ(hull::cli::parse_user("1000").uid, 1000u);
+    EXPECT_EQ(hull::cli::parse_user("1000").gid, 0u);
+    EXPECT_EQ(hull::cli::parse_user("1:2").gid, 2u);
+    for (const char* bad : {"", "root", "1:", ":2", "-1", "1:x", "4294967296"}) {
+        EXPECT_THROW(hull::cli::parse_user(bad), hull::Error) << bad;
+    }
+    EXPECT_NO_THROW(hull::cli::check_env_entry("A=b=c"));
+    EXPECT_NO_THROW(hull::cli::check_env_entry("EMPTY="));
+    EXPECT_THROW(hull::cli::check_env_entry("=x"), hull::Error);
+    EXPECT_THROW(hull::cli::check_env_entry("NOEQUALS"), hull::Error);
 }

@@ -1,0 +1,35 @@
+// `state`, `list` and `ps`: what the state store and the container's processes say.
+#include "container.hpp"
+#include "hull/error.hpp"
+#include "hull/log.hpp"
+
+namespace hull {
+
+oci::State container_state(const RuntimeOptions& runtime, const std::string& id) {
+    return container::Container::open(runtime, id).state();
+}
+
+std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime) {
+    std::vector<ContainerSummary> result;
+    const StateStore store(runtime.root);
+    for (const auto& id : store.list()) {
+        try {
+            const auto c = container::Container::open(store, id);
+            ContainerSummary summary;
+            summary.state = c.state();
+            summary.rootfs = c.record().rootfs;
+            summary.created = c.record().created;
+            summary.owner = c.record().owner;
+            result.push_back(std::move(summary));
+        } catch (const Error& e) {
+            log::debug("list: skipping " + id + ": " + e.what());
+        }
+    }
+    return result;
+}
+
+std::vector<pid_t> container_pids(const RuntimeOptions& runtime, const std::string& id) {
+    return container::Container::open(runtime, id).processes();
+}
+
+}  // namespace hull
