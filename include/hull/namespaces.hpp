@@ -38,6 +38,8 @@ struct Plan {
     std::vector<Join> joins;    // user first
     bool has(uint64_t clone_flag) const { return (create_flags & clone_flag) != 0; }
     bool joins_any() const { return !joins.empty(); }
+    // Whether the container has a namespace of its own of this kind, created or joined.
+    bool owns(int clone_flag) const { return has(static_cast<uint64_t>(clone_flag)) || joined(clone_flag) != nullptr; }
     const Join* joined(int clone_flag) const;
 };
 

@@ -1,6 +1,7 @@
 // linux.seccomp → a loaded seccomp filter (libseccomp).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "hull/fd.hpp"
@@ -13,9 +14,29 @@ namespace hull::seccomp {
 // errors naming the JSON path; unknown syscall names are skipped, as runc does).
 void validate(const oci::LinuxSeccomp& profile);
 
-// Loads the filter into the calling thread (needs no_new_privs or CAP_SYS_ADMIN).
-// Returns the notify listener fd when the profile uses SCMP_ACT_NOTIFY, else an empty UniqueFd.
-UniqueFd load(const oci::LinuxSeccomp& profile);
+// The filter of a profile, validated and built once in the runtime, before the container's process
+// exists (the clone inherits it), and loaded in the process it governs.
+class Filter {
+public:
+    // Validates (errors name the JSON path) and builds the filter.
+    static Filter compile(const oci::LinuxSeccomp& profile);
+    Filter(Filter&&) noexcept = default;
+    Filter& operator=(Filter&&) noexcept = default;
+    ~Filter();
+
+    // Loads the filter into the calling thread (needs no_new_privs or CAP_SYS_ADMIN). Returns the
+    // notify listener fd when the profile uses SCMP_ACT_NOTIFY, else an empty UniqueFd.
+    UniqueFd load() const;
+    bool uses_notify() const noexcept { return uses_notify_; }
+
+private:
+    struct Release {
+        void operator()(void* ctx) const;
+    };
+    Filter() = default;
+    std::unique_ptr<void, Release> ctx_;
+    bool uses_notify_ = false;
+};
 
 // Whether the profile has SCMP_ACT_NOTIFY rules (and so needs its listenerPath agent).
 bool uses_notify(const oci::LinuxSeccomp& profile);

@@ -31,6 +31,7 @@
 #include "hull/syscall.hpp"
 #include "hull/terminal.hpp"
 #include "hull/unix_socket.hpp"
+#include "config.hpp"
 #include "init.hpp"
 #include "lifecycle_internal.hpp"
 #include "oci/error.hpp"
@@ -42,12 +43,6 @@ namespace hull::container {
 
 namespace {
 
-std::string real_path(const std::string& path, const std::string& what) {
-    char resolved[PATH_MAX];
-    if (::realpath(path.c_str(), resolved) == nullptr) throw_errno(what + " " + path);
-    return resolved;
-}
-
 std::string now_rfc3339() {
     const auto now = std::chrono::system_clock::now();
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
@@ -58,19 +53,6 @@ std::string now_rfc3339() {
     const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
     std::snprintf(text + n, sizeof text - n, ".%09lldZ", static_cast<long long>(nanos));
     return text;
-}
-
-// Capability names and the seccomp profile are checked before anything is created.
-void validate_for_linux(oci::Spec& spec) {
-    if (!spec.process) throw Error("config.json: process: required to create a container");
-    if (!spec.root) throw Error("config.json: root: required to create a container");
-    drop_unknown_capabilities(*spec.process, oci::has_namespace(spec, "user"));
-    check_process_limits(*spec.process, spec.linux.value_or(oci::Linux{}));
-    if (spec.linux && spec.linux->seccomp) seccomp::validate(*spec.linux->seccomp);
-    ns::validate_sysctl(spec);
-    rootfs::validate_mounts(spec);
-    if (!oci::has_namespace(spec, "mount")) rootfs::validate_without_mount_namespace(spec);
-    ns::validate_net_devices(spec);
 }
 
 // Kills and reaps the processes of a failed create.
@@ -95,14 +77,6 @@ public:
 private:
     std::vector<std::pair<pid_t, bool>> processes_;
 };
-
-unsigned add_socket_activation_env(oci::Process& process) {
-    const unsigned count = socket_activation_fds();
-    if (count == 0) return 0;
-    process.env.push_back("LISTEN_FDS=" + std::to_string(count));
-    process.env.push_back("LISTEN_PID=1");
-    return static_cast<unsigned>(count);
-}
 
 // Removes the resctrl groups of a failed create.
 struct ResctrlGuard {
@@ -159,25 +133,13 @@ SocketPair make_sync_sockets() {
 
 pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options,
              UniqueFd* terminal_master) {
-    const std::string bundle = real_path(options.bundle, "bundle");
-    oci::Spec spec = oci::load_config_file(bundle + "/config.json");
-    validate_for_linux(spec);
-    std::optional<resctrl::Plan> rdt;
-    if (spec.linux && spec.linux->intelRdt) rdt = resctrl::plan(*spec.linux->intelRdt, id, resctrl::find_mount());
-    std::optional<process::MemoryPolicyPlan> memory_policy;
-    if (spec.linux && spec.linux->memoryPolicy) {
-        memory_policy = process::plan_memory_policy(*spec.linux->memoryPolicy, process::online_numa_nodes());
-    }
-    const unsigned activation_fds = add_socket_activation_env(*spec.process);
-    const std::string& root_path = spec.root->path;
-    const std::string rootfs = real_path(root_path.front() == '/' ? root_path : bundle + "/" + root_path, "root.path");
-    struct stat st {};
-    if (::stat(rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error("root.path " + rootfs + ": not a directory");
-
-    const lsm::Labels labels = lsm::resolve(*spec.process, spec.linux ? spec.linux->mountLabel : std::nullopt);
+    ContainerConfig config = load_container_config(id, options.bundle);
+    oci::Spec& spec = config.spec;
+    const std::string& bundle = config.bundle;
+    const std::string& rootfs = config.rootfs;
+    const ns::Plan& namespaces = config.namespaces;
     procfs::Handle label_procfs;
-    if (labels.apparmor_profile || labels.selinux_label) label_procfs = procfs::Handle::open("LSM labels");
-    const ns::Plan namespaces = ns::plan(spec);
+    if (config.labels.apparmor_profile || config.labels.selinux_label) label_procfs = procfs::Handle::open("LSM labels");
     const std::vector<UniqueFd> host_trees = rootfs::open_host_trees(spec, bundle, namespaces);
     UniqueFd console_socket;
     UniqueFd relay_socket;  // our end, when the master comes to hull itself
@@ -218,13 +180,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     SocketPair sockets = make_sync_sockets();
 
     InitContext ctx;
-    ctx.spec = &spec;
-    ctx.id = id;
-    ctx.bundle = bundle;
-    ctx.rootfs = rootfs;
+    ctx.config = &config;
     ctx.overlay = rootfs::overlay_request(spec.annotations, dir.path());
     if (ctx.overlay) rootfs::make_overlay_dirs(*ctx.overlay);
-    ctx.namespaces = &namespaces;
     ctx.created_by_clone = !namespaces.joins_any();
     ctx.cgroup_layout = &cgroup->layout();
     ctx.cgroup_path = cgroup->path();
@@ -236,19 +194,17 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         seccomp_agent = sys::connect_unix(spec.linux->seccomp->listenerPath.value_or(""), "linux.seccomp.listenerPath");
         ctx.seccomp_agent_fd = seccomp_agent.get();
     }
-    ctx.preserve_fds = activation_fds + options.preserve_fds;
+    ctx.preserve_fds = config.activation_fds + options.preserve_fds;
     ctx.no_pivot = options.no_pivot;
     ctx.no_new_keyring = options.no_new_keyring;
-    ctx.labels = labels;
     ctx.procfs = &label_procfs;
-    ctx.memory_policy = memory_policy;
     for (const auto& tree : host_trees) ctx.host_trees.push_back(tree.get());
 
     const uint64_t clone_flags =
         ctx.created_by_clone ? namespaces.create_flags & ~static_cast<uint64_t>(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
     // Without a mount namespace the mounts are made in ours: a failed create takes them down.
     HostMountsGuard host_mounts;
-    if (!oci::has_namespace(spec, "mount")) host_mounts.rootfs = rootfs;
+    if (config.host_mount_namespace) host_mounts.rootfs = rootfs;
     ProcessGuard guard;
     apply_initial_cpu_affinity(*spec.process);
     const pid_t child = sys::clone3(clone_flags, cgroup->clone_target());
@@ -272,7 +228,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         sync.send(Message::MappingsWritten);
     }
     pid_t pid = child;
-    if (!ctx.created_by_clone && (namespaces.has(CLONE_NEWPID) || namespaces.joined(CLONE_NEWPID) != nullptr)) {
+    if (!ctx.created_by_clone && namespaces.owns(CLONE_NEWPID)) {
         pid = std::stoi(sync.expect(Message::InitPid, "the container process"));
         guard.track(pid, false);
         // The intermediate process may have forked the init before add_process(child) moved it
@@ -287,9 +243,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     }
     cgroup->placement_done();
     ResctrlGuard rdt_guard;
-    if (rdt) {
-        resctrl::apply(*rdt, pid);
-        rdt_guard.plan = &*rdt;
+    if (config.rdt) {
+        resctrl::apply(*config.rdt, pid);
+        rdt_guard.plan = &*config.rdt;
     }
     sync.send(Message::Go, std::to_string(pid));
 
@@ -309,7 +265,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         if (spec.hooks) {
             // runtime.md: these hooks run after the environment is created (step 2), so the
             // state they get says "created", as for startContainer.
-            const std::string json = oci::to_json(container_state(id, bundle, spec.annotations, pid, "created")).dump();
+            const std::string json = oci::to_json(config.state(pid, "created")).dump();
             hooks::run_all(spec.hooks->prestart, "prestart", json);
             hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
         }
@@ -333,7 +289,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         if (spec.hooks && !spec.hooks->poststop.empty()) {
             guard.kill_all();
             hooks::run_all_warn(spec.hooks->poststop, "poststop",
-                                oci::to_json(container_state(id, bundle, spec.annotations, pid, "stopped")).dump());
+                                oci::to_json(config.state(pid, "stopped")).dump());
         }
         throw;
     }

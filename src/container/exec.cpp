@@ -99,6 +99,7 @@ struct ExecContext {
     SeccompAgent agent;
     ExecLabels labels;
     std::optional<process::MemoryPolicyPlan> memory_policy;
+    const seccomp::Filter* seccomp_filter = nullptr;
 };
 
 [[noreturn]] void exec_process(const ExecContext& ctx, const SyncChannel& sync) {
@@ -112,7 +113,8 @@ struct ExecContext {
     apply_final_cpu_affinity(process);
     keep_only_preserved_fds(ctx.preserve_fds);
     const oci::Linux no_linux;
-    finish_and_exec(process, ctx.spec->linux ? *ctx.spec->linux : no_linux, executable, -1, ctx.agent, ctx.labels);
+    finish_and_exec(process, ctx.spec->linux ? *ctx.spec->linux : no_linux, ctx.seccomp_filter, executable, -1, ctx.agent,
+                    ctx.labels);
 }
 
 // The child of clone3: joins the namespaces, forks into the pid namespace when needed, and execs.
@@ -239,8 +241,13 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ctx.console_socket_fd = console_socket.get();
     ctx.preserve_fds = options.preserve_fds;
     ctx.labels = {labels, &label_procfs};
+    std::optional<seccomp::Filter> seccomp_filter;
+    if (spec.linux && spec.linux->seccomp) {
+        seccomp_filter = seccomp::Filter::compile(*spec.linux->seccomp);
+        ctx.seccomp_filter = &*seccomp_filter;
+    }
     UniqueFd seccomp_agent;
-    if (spec.linux && spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
+    if (seccomp_filter && seccomp_filter->uses_notify()) {
         seccomp_agent = sys::connect_unix(spec.linux->seccomp->listenerPath.value_or(""), "linux.seccomp.listenerPath");
         ctx.agent.socket = seccomp_agent.get();
         ctx.agent.process_state_json = seccomp::agent_message(

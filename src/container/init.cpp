@@ -67,7 +67,7 @@ UniqueFd wait_for_start(int state_dir_fd) {
 // Namespaces that clone3 could not create or join: joins by path, then new ones, then pid.
 // Returns only in the process that goes on to be the container process.
 void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
-    const ns::Plan& plan = *ctx.namespaces;
+    const ns::Plan& plan = ctx.config->namespaces;
     if (!ctx.created_by_clone) {
         ns::join_all(plan);
         const uint64_t unshare_flags = plan.create_flags & ~static_cast<uint64_t>(CLONE_NEWPID | CLONE_NEWTIME | CLONE_NEWCGROUP);
@@ -80,7 +80,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         if (::unshare(static_cast<int>(unshare_flags & ~static_cast<uint64_t>(CLONE_NEWUSER))) != 0) {
             throw_errno("unshare namespaces");
         }
-        const bool pid_changes = plan.has(CLONE_NEWPID) || plan.joined(CLONE_NEWPID) != nullptr;
+        const bool pid_changes = plan.owns(CLONE_NEWPID);
         if (plan.has(CLONE_NEWPID) && ::unshare(CLONE_NEWPID) != 0) throw_errno("unshare pid namespace");
         if (pid_changes) {
             const pid_t child = ::fork();
@@ -97,16 +97,13 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     }
     // A user namespace joined by path too: until then our ids are the host's, unmapped there, and
     // whatever we make in the namespaces it owns (/dev/pts on its tmpfs) fails with EOVERFLOW.
-    if (plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr) become_namespace_root();
-}
-
-oci::State state_document(const InitContext& ctx, pid_t pid, const std::string& status) {
-    return container_state(ctx.id, ctx.bundle, ctx.spec->annotations, pid, status);
+    if (plan.owns(CLONE_NEWUSER)) become_namespace_root();
 }
 
 [[noreturn]] void init_main(const InitContext& ctx) {
     const SyncChannel sync(ctx.sync_fd);
-    const oci::Spec& spec = *ctx.spec;
+    const ContainerConfig& config = *ctx.config;
+    const oci::Spec& spec = config.spec;
     const oci::Process& process = *spec.process;
     const oci::Linux empty_linux;
     const oci::Linux& linux = spec.linux ? *spec.linux : empty_linux;
@@ -121,43 +118,43 @@ oci::State state_document(const InitContext& ctx, pid_t pid, const std::string& 
     enter_namespaces(ctx, sync);
     const int pid = std::stoi(sync.expect(Message::Go, "cgroup placement"));
 
-    const ns::Plan& plan = *ctx.namespaces;
+    const ns::Plan& plan = config.namespaces;
     if (plan.has(CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) != 0) throw_errno("unshare cgroup namespace");
     if (plan.has(CLONE_NEWTIME)) {
         // /proc/self/timens_offsets of a non-dumpable process belongs to the host's root.
         std::optional<TemporarilyDumpable> dumpable;
-        if (plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr) dumpable.emplace();
+        if (plan.owns(CLONE_NEWUSER)) dumpable.emplace();
         ns::enter_new_time_namespace(linux.timeOffsets);
     }
     if (spec.hostname) ns::set_hostname(*spec.hostname);
     if (spec.domainname) ns::set_domainname(*spec.domainname);
     if (!ctx.no_new_keyring) {
-        if (ctx.procfs != nullptr) lsm::apply_key_label(*ctx.procfs, ctx.labels);
-        join_session_keyring(ctx.id);
+        if (ctx.procfs != nullptr) lsm::apply_key_label(*ctx.procfs, config.labels);
+        join_session_keyring(config.id);
     }
 
     rootfs::Context rootfs_ctx;
     rootfs_ctx.spec = &spec;
-    rootfs_ctx.rootfs = ctx.rootfs;
+    rootfs_ctx.rootfs = config.rootfs;
     if (ctx.overlay) {
-        rootfs::mount_overlay(ctx.rootfs, *ctx.overlay);
+        rootfs::mount_overlay(config.rootfs, *ctx.overlay);
         rootfs_ctx.rootfs = ctx.overlay->merged;
     }
-    rootfs_ctx.bundle = ctx.bundle;
+    rootfs_ctx.bundle = config.bundle;
     // The container's own user namespace, or the one hull runs in (rootless podman's).
-    rootfs_ctx.user_namespace = plan.has(CLONE_NEWUSER) || plan.joined(CLONE_NEWUSER) != nullptr || sys::unprivileged();
-    rootfs_ctx.cgroup_namespace = plan.has(CLONE_NEWCGROUP) || plan.joined(CLONE_NEWCGROUP) != nullptr;
+    rootfs_ctx.user_namespace = plan.owns(CLONE_NEWUSER) || sys::unprivileged();
+    rootfs_ctx.cgroup_namespace = plan.owns(CLONE_NEWCGROUP);
     rootfs_ctx.cgroup_layout = ctx.cgroup_layout;
     rootfs_ctx.cgroup_path = ctx.cgroup_path;
     rootfs_ctx.no_pivot = ctx.no_pivot;
-    rootfs_ctx.host_mount_namespace = !oci::has_namespace(spec, "mount");
-    rootfs_ctx.mount_label = ctx.labels.mount_label;
+    rootfs_ctx.host_mount_namespace = config.host_mount_namespace;
+    rootfs_ctx.mount_label = config.labels.mount_label;
     rootfs_ctx.host_trees = ctx.host_trees;
     rootfs::prepare(rootfs_ctx);
 
     sync.send(Message::RunCreateRuntimeHooks);
     sync.expect(Message::HooksDone, "createRuntime hooks");
-    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", oci::to_json(state_document(ctx, pid, "created")).dump());
+    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", oci::to_json(config.state(pid, "created")).dump());
 
     rootfs::enter(rootfs_ctx);
     ns::apply_sysctl(linux.sysctl);
@@ -168,11 +165,10 @@ oci::State state_document(const InitContext& ctx, pid_t pid, const std::string& 
     if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, console_target.get());
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);
-    if (linux.seccomp) seccomp::validate(*linux.seccomp);
 
     // Before Ready, so an impossible limit fails create rather than the started container.
     process::apply_rlimits(process.rlimits);
-    if (ctx.memory_policy) process::apply_memory_policy(*ctx.memory_policy);
+    if (config.memory_policy) process::apply_memory_policy(*config.memory_policy);
     apply_final_cpu_affinity(process);
     ::prctl(PR_SET_PDEATHSIG, 0);  // the runtime exits after Ready; we must outlive it
     sync.send(Message::Ready);
@@ -182,14 +178,15 @@ oci::State state_document(const InitContext& ctx, pid_t pid, const std::string& 
     keep_only_preserved_fds(ctx.preserve_fds);
 
     start_fifo = wait_for_start(ctx.state_dir_fd);
-    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(state_document(ctx, pid, "created")).dump());
+    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
 
     SeccompAgent agent;
     if (ctx.seccomp_agent_fd >= 0) {
         agent.socket = ctx.seccomp_agent_fd;
-        agent.process_state_json = seccomp::agent_message(*linux.seccomp, pid, state_document(ctx, pid, "created"));
+        agent.process_state_json = seccomp::agent_message(*linux.seccomp, pid, config.state(pid, "created"));
     }
-    finish_and_exec(process, linux, executable, start_fifo.get(), agent, {ctx.labels, ctx.procfs});
+    finish_and_exec(process, linux, config.seccomp ? &*config.seccomp : nullptr, executable, start_fifo.get(), agent,
+                    {config.labels, ctx.procfs});
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "config.hpp"
 #include "hull/cgroups.hpp"
 #include "hull/lsm.hpp"
 #include "hull/namespaces.hpp"
@@ -13,11 +14,7 @@
 namespace hull::container {
 
 struct InitContext {
-    const oci::Spec* spec = nullptr;
-    std::string id;
-    std::string bundle;
-    std::string rootfs;
-    const ns::Plan* namespaces = nullptr;
+    const ContainerConfig* config = nullptr;
     // Namespaces were created by clone3 itself (nothing to join first).
     bool created_by_clone = false;
     const cgroups::Layout* cgroup_layout = nullptr;
@@ -30,9 +27,7 @@ struct InitContext {
     bool no_pivot = false;
     bool no_new_keyring = false;
     std::optional<rootfs::OverlayDirs> overlay;
-    lsm::Labels labels;        // AppArmor / SELinux labels, already checked against the host
     const procfs::Handle* procfs = nullptr;  // private host procfs for the labels (empty without them)
-    std::optional<process::MemoryPolicyPlan> memory_policy;  // linux.memoryPolicy, checked by create
     std::vector<int> host_trees;  // rootfs::open_host_trees, per config mount (-1: none)
 };
 

@@ -222,9 +222,8 @@ void keep_only_preserved_fds(unsigned preserved) {
     }
 }
 
-void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const std::string& executable, int ready_fd,
-                     const SeccompAgent& agent, const ExecLabels& labels) {
-    const auto& seccomp = linux.seccomp;
+void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const seccomp::Filter* seccomp_filter,
+                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels) {
     if (linux.personality) process::apply_personality(*linux.personality);
     // First: the write needs /proc before seccomp may forbid it and while we are still root.
     if (labels.labels.apparmor_profile || labels.labels.selinux_label) lsm::apply_exec_labels(*labels.procfs, labels.labels);
@@ -232,10 +231,10 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
     UniqueFd listener;
-    if (seccomp && !process.noNewPrivileges) listener = seccomp::load(*seccomp);
+    if (seccomp_filter != nullptr && !process.noNewPrivileges) listener = seccomp_filter->load();
     process::switch_user_and_capabilities(process);
     if (process.noNewPrivileges) process::set_no_new_privileges();
-    if (seccomp && process.noNewPrivileges) listener = seccomp::load(*seccomp);
+    if (seccomp_filter != nullptr && process.noNewPrivileges) listener = seccomp_filter->load();
     if (listener && agent.socket >= 0) sys::send_fd(agent.socket, listener.get(), agent.process_state_json, "linux.seccomp.listenerPath: send the notify fd");
     reset_signals();
     auto argv = sys::c_strings(process.args);

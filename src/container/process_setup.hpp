@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hull/lsm.hpp"
+#include "hull/seccomp.hpp"
 #include "oci/config.hpp"
 
 namespace hull::container {
@@ -54,7 +55,7 @@ struct ExecLabels {
 // `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.
 // linux.personality applies here, to the init and to each exec'd process alike.
 [[noreturn]] void finish_and_exec(const oci::Process& process, const oci::Linux& linux,
-                                  const std::string& executable, int ready_fd = -1, const SeccompAgent& agent = {},
+                                  const seccomp::Filter* seccomp_filter, const std::string& executable, int ready_fd = -1, const SeccompAgent& agent = {},
                                   const ExecLabels& labels = {});
 
 }  // namespace hull::container

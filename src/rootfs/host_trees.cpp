@@ -41,7 +41,7 @@ void check_idmap(const oci::Spec& spec, const oci::Mount& m, size_t index) {
 
 std::vector<UniqueFd> open_host_trees(const oci::Spec& spec, const std::string& bundle, const ns::Plan& namespaces) {
     std::vector<UniqueFd> trees(spec.mounts.size());
-    const bool user_namespace = namespaces.has(CLONE_NEWUSER) || namespaces.joined(CLONE_NEWUSER) != nullptr;
+    const bool user_namespace = namespaces.owns(CLONE_NEWUSER);
     std::map<std::string, UniqueFd> userns_by_mapping;  // one namespace per distinct mapping
     const auto userns_for = [&](const std::vector<oci::LinuxIDMapping>& uids, const std::vector<oci::LinuxIDMapping>& gids) {
         const std::string key = ns::format_id_mappings(uids) + "/" + ns::format_id_mappings(gids);

@@ -18,11 +18,6 @@ namespace hull::seccomp {
 
 namespace {
 
-struct ContextDeleter {
-    void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
-};
-using Context = std::unique_ptr<void, ContextDeleter>;
-
 constexpr std::array<const char*, 9> action_names{"SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
                                                   "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
                                                   "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY"};
@@ -149,10 +144,16 @@ std::string agent_message(const oci::LinuxSeccomp& profile, pid_t pid, const oci
         .dump();
 }
 
-UniqueFd load(const oci::LinuxSeccomp& profile) {
+void Filter::Release::operator()(void* ctx) const { seccomp_release(ctx); }
+
+Filter::~Filter() = default;
+
+Filter Filter::compile(const oci::LinuxSeccomp& profile) {
     validate(profile);
     const uint32_t default_action = action_value(profile.defaultAction, profile.defaultErrnoRet);
-    Context ctx(seccomp_init(default_action));
+    Filter filter;
+    filter.ctx_.reset(seccomp_init(default_action));
+    auto& ctx = filter.ctx_;
     if (!ctx) throw Error("linux.seccomp: seccomp_init failed");
     // libseccomp sets no_new_privs on load by default; process.noNewPrivileges decides that, and
     // the caller sets it (or keeps CAP_SYS_ADMIN for the load) itself.
@@ -170,22 +171,25 @@ UniqueFd load(const oci::LinuxSeccomp& profile) {
                         std::to_string(seccomp_version()->major) + "." + std::to_string(seccomp_version()->minor) + ")");
         }
     }
-    bool uses_notify = false;
     for (size_t i = 0; i < profile.syscalls.size(); ++i) {
         const auto& call = profile.syscalls[i];
         const uint32_t action = action_value(call.action, call.errnoRet);
         if (action == default_action) continue;  // libseccomp rejects rules equal to the default
-        uses_notify |= call.action == "SCMP_ACT_NOTIFY";
+        filter.uses_notify_ |= call.action == "SCMP_ACT_NOTIFY";
         for (const auto& name : call.names) {
             const int number = seccomp_syscall_resolve_name(name.c_str());
             if (number == __NR_SCMP_ERROR) continue;  // unknown to this libseccomp/arch: skipped, as runc does
             add_rule(ctx.get(), action, number, call.args, "linux.seccomp.syscalls[" + std::to_string(i) + "] " + name);
         }
     }
-    check(seccomp_load(ctx.get()), "linux.seccomp: load filter");
-    if (!uses_notify) return {};
+    return filter;
+}
+
+UniqueFd Filter::load() const {
+    check(seccomp_load(ctx_.get()), "linux.seccomp: load filter");
+    if (!uses_notify_) return {};
     // The context owns its notify fd and closes it on release: keep a duplicate.
-    const int fd = seccomp_notify_fd(ctx.get());
+    const int fd = seccomp_notify_fd(ctx_.get());
     if (fd < 0) throw Error("linux.seccomp: no notify fd");
     UniqueFd listener(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
     if (!listener) throw_errno("linux.seccomp: duplicate notify fd");

@@ -28,7 +28,7 @@ int in_child_with(const oci::LinuxSeccomp& profile, const std::function<int()>& 
     if (pid == 0) {
         ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         try {
-            hull::seccomp::load(profile);
+            hull::seccomp::Filter::compile(profile).load();
         } catch (...) {
             ::_exit(99);
         }
@@ -90,7 +90,7 @@ TEST(SeccompTest, NotifyHandsBackAListenerThatReceivesTheCall) {
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        hull::UniqueFd listener = hull::seccomp::load(profile);
+        hull::UniqueFd listener = hull::seccomp::Filter::compile(profile).load();
         const int fd = listener.get();
         [[maybe_unused]] auto n = ::write(fds[1], &fd, sizeof fd);  // its number; the parent takes it with pidfd_getfd
         ::_exit(::getppid() == 4242 ? 0 : 1);
