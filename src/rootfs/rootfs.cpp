@@ -22,6 +22,7 @@
 #include "hull/lsm.hpp"
 #include "hull/syscall.hpp"
 #include "mount_options.hpp"
+#include "mount_plan.hpp"
 
 namespace hull::rootfs {
 
@@ -181,38 +182,30 @@ void copy_up_mount(const oci::Mount& m, const MountOptions& options, int root_fd
     }
 }
 
-void mount_one(const oci::Mount& m, size_t index, const Context& ctx, int root_fd) {
-    const std::string what = describe_mount(m, index);
-    const MountOptions options = parse_mount_options(m.options);
-    if (is_bind(m, options)) {
-        const int host_tree = index < ctx.host_trees.size() ? ctx.host_trees[index] : -1;
-        if (host_tree < 0 && wants_idmap(m, options)) throw Error(what + ": the runtime made no idmapped tree for it");
-        bind_mount(m, options, ctx, root_fd, what, host_tree);
-        return;
-    }
-    const std::string type = m.type.value_or("");
-    if (type.empty() || type == "none") throw Error(what + ": a mount needs a type (or the bind option)");
-    if (type == "cgroup") {
-        cgroup_mount(m, options, ctx, root_fd, what);
-        return;
-    }
-    MountOptions labelled = options;
-    if (lsm::takes_mount_label(type)) labelled.data = lsm::with_mount_label(options.data, ctx.mount_label);
-    if (options.copy_up) {
-        copy_up_mount(m, labelled, root_fd, what);
-        return;
+void apply(const MountStep& step, const oci::Mount& m, const Context& ctx, int root_fd) {
+    switch (step.kind) {
+        case MountStep::Kind::Bind:
+            bind_mount(m, step.options, ctx, root_fd, step.what, step.host_tree);
+            return;
+        case MountStep::Kind::Cgroup:
+            cgroup_mount(m, step.options, ctx, root_fd, step.what);
+            return;
+        case MountStep::Kind::TmpfsCopyUp:
+            copy_up_mount(m, step.options, root_fd, step.what);
+            return;
+        case MountStep::Kind::Filesystem:
+            break;
     }
     try {
-        filesystem_mount(type, m.source.value_or(type), m.destination, labelled, root_fd, what);
+        filesystem_mount(step.type, m.source.value_or(step.type), m.destination, step.options, root_fd, step.what);
     } catch (const Error& e) {
-        // sysfs needs a network namespace owned by our user namespace; without one, bind the host's.
-        if (type != "sysfs" || e.code() != EPERM || !ctx.user_namespace) throw;
+        if (!step.bind_host_sysfs_on_eperm || e.code() != EPERM) throw;
         oci::Mount bind = m;
         bind.source = "/sys";
-        MountOptions rbind = options;
+        MountOptions rbind = step.options;
         rbind.bind = rbind.recursive_bind = true;
         rbind.attr_set |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-        bind_mount(bind, rbind, ctx, root_fd, what);
+        bind_mount(bind, rbind, ctx, root_fd, step.what);
     }
 }
 
@@ -341,6 +334,7 @@ void validate_mounts(const oci::Spec& spec) {
 
 void prepare(const Context& ctx) {
     const oci::Spec& spec = *ctx.spec;
+    const std::vector<MountStep> steps = plan_mounts(ctx);
     ::umask(0);
     const auto& propagation = spec.linux ? spec.linux->rootfsPropagation : std::nullopt;
     const unsigned long root_propagation =
@@ -357,7 +351,7 @@ void prepare(const Context& ctx) {
         }
     }
     const UniqueFd root = open_root(ctx);
-    for (size_t i = 0; i < spec.mounts.size(); ++i) mount_one(spec.mounts[i], i, ctx, root.get());
+    for (const MountStep& step : steps) apply(step, spec.mounts[step.index], ctx, root.get());
     const bool dev_from_config = has_mount_at(spec, "/dev");
     create_devices(spec, root.get(), dev_from_config, ctx.user_namespace, has_mount_at(spec, "/dev/pts"));
     // A missing working directory is created (0755), as runc does: containerd, Kubernetes'

@@ -6,6 +6,7 @@
 
 #include "../../src/rootfs/bind.hpp"
 #include "../../src/rootfs/mount_options.hpp"
+#include "../../src/rootfs/mount_plan.hpp"
 #include "hull/error.hpp"
 
 using hull::rootfs::parse_mount_options;
@@ -157,3 +158,62 @@ TEST(IdmapTest, IdmapWithoutMappingsTakesTheContainersUserNamespace) {
     bind.uidMappings = bind.gidMappings = {{1000, 0, 1}};  // its own mappings: no user namespace needed
     EXPECT_EQ(idmap_error(spec_with_mount(bind, false)), "");
 }
+
+namespace {
+
+oci::Mount mount_of(const std::string& destination, const std::string& type, std::vector<std::string> options,
+                          const std::string& source = "") {
+    oci::Mount m;
+    m.destination = destination;
+    if (!type.empty()) m.type = type;
+    if (!source.empty()) m.source = source;
+    m.options = std::move(options);
+    return m;
+}
+
+// The mount plan is data: each config mount's kind, options and label are decided without root.
+TEST(MountPlanTest, EachMountGetsItsKindInConfigOrder) {
+    oci::Spec spec;
+    spec.mounts = {mount_of("/proc", "proc", {}), mount_of("/data", "", {"rbind", "ro"}, "/srv"),
+                   mount_of("/sys/fs/cgroup", "cgroup", {"ro"}), mount_of("/etc", "tmpfs", {"tmpcopyup"}),
+                   mount_of("/sys", "sysfs", {"ro"}), mount_of("/run", "tmpfs", {"size=1m"})};
+    hull::rootfs::Context ctx;
+    ctx.spec = &spec;
+    ctx.user_namespace = true;
+    ctx.mount_label = "system_u:object_r:container_file_t:s0";
+    const auto steps = hull::rootfs::plan_mounts(ctx);
+    using Kind = hull::rootfs::MountStep::Kind;
+    ASSERT_EQ(steps.size(), 6u);
+    EXPECT_EQ(steps[0].kind, Kind::Filesystem);
+    EXPECT_EQ(steps[1].kind, Kind::Bind);
+    EXPECT_TRUE(steps[1].options.recursive_bind);
+    EXPECT_EQ(steps[1].host_tree, -1);
+    EXPECT_EQ(steps[2].kind, Kind::Cgroup);
+    EXPECT_EQ(steps[3].kind, Kind::TmpfsCopyUp);
+    EXPECT_EQ(steps[4].kind, Kind::Filesystem);
+    EXPECT_TRUE(steps[4].bind_host_sysfs_on_eperm);
+    EXPECT_FALSE(steps[0].bind_host_sysfs_on_eperm);
+    // tmpfs takes the SELinux mount label, proc does not.
+    EXPECT_NE(steps[5].options.data.find("context="), std::string::npos) << steps[5].options.data;
+    EXPECT_NE(steps[5].options.data.find("size=1m"), std::string::npos);
+    for (size_t i = 0; i < steps.size(); ++i) {
+        EXPECT_EQ(steps[i].index, i);
+        EXPECT_NE(steps[i].what.find("mounts[" + std::to_string(i) + "]"), std::string::npos) << steps[i].what;
+    }
+}
+
+TEST(MountPlanTest, AMountWithoutTypeOrBindIsRefusedByIndex) {
+    oci::Spec spec;
+    spec.mounts = {mount_of("/proc", "proc", {}), mount_of("/x", "none", {"ro"}, "/srv")};
+    hull::rootfs::Context ctx;
+    ctx.spec = &spec;
+    try {
+        hull::rootfs::plan_mounts(ctx);
+        FAIL() << "a mount without a type was planned";
+    } catch (const hull::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("mounts[1]"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("needs a type"), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
