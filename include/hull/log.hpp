@@ -17,10 +17,8 @@ struct Options {
 
 void init(const Options& options);
 void debug(const std::string& message);
-void info(const std::string& message);
 void warn(const std::string& message);
 // The failure of a verb: one line in the log (or on stderr when there is no --log file).
 void error(const std::string& message);
-bool debug_enabled();
 
 }  // namespace hull::log

@@ -28,7 +28,6 @@ struct Context {
     // not listed is inherited). Mounts are made below the rootfs there, / is left alone, the
     // process is chrooted; delete unmounts them (unmount_below).
     bool host_mount_namespace = false;
-    std::string console_path;     // pty slave path to bind on /dev/console when terminal is true
     std::optional<std::string> mount_label;  // linux.mountLabel when SELinux is enabled (hull/lsm.hpp)
     // Per config mount, a bind tree the runtime cloned in the host's mount namespace (-1: none).
     // See open_host_trees.

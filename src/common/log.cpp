@@ -102,14 +102,9 @@ void init(const Options& options) {
     s.file->flush_on(spdlog::level::trace);
 }
 
-bool debug_enabled() { return state().debug; }
 
 void debug(const std::string& message) {
     if (state().debug) write(spdlog::level::debug, message);
-}
-
-void info(const std::string& message) {
-    if (state().debug) write(spdlog::level::info, message);
 }
 
 void warn(const std::string& message) { write(spdlog::level::warn, message); }

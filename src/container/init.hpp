@@ -26,7 +26,7 @@ struct InitContext {
     unsigned preserve_fds = 0;   // fds 3 .. 3+preserve_fds-1 stay open
     bool no_pivot = false;
     bool no_new_keyring = false;
-    std::optional<rootfs::OverlayDirs> overlay;
+    std::optional<rootfs::OverlayDirs> overlay;  // the copy-on-write rootfs, when the annotations ask for it
     const procfs::Handle* procfs = nullptr;  // private host procfs for the labels (empty without them)
     std::vector<int> host_trees;  // rootfs::open_host_trees, per config mount (-1: none)
 };

@@ -37,9 +37,6 @@ std::string find_executable(const oci::Process& process);
 // No fd but stdio and the `preserved` ones from 3 survives execve.
 void keep_only_preserved_fds(unsigned preserved);
 
-// Scheduling, seccomp, user and capabilities, no_new_privs, default signals; then execve.
-// Seccomp goes last when no_new_privs is set, else before the capabilities are dropped (loading a
-// filter without no_new_privs needs CAP_SYS_ADMIN).
 // Where a SCMP_ACT_NOTIFY listener goes: the agent's socket and the container process state.
 struct SeccompAgent {
     int socket = -1;
@@ -52,10 +49,13 @@ struct ExecLabels {
     const procfs::Handle* procfs = nullptr;
 };
 
+// Scheduling, seccomp, user and capabilities, no_new_privs, default signals; then execve.
+// Seccomp goes last when no_new_privs is set, else before the capabilities are dropped (loading a
+// filter without no_new_privs needs CAP_SYS_ADMIN).
 // `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.
 // linux.personality applies here, to the init and to each exec'd process alike.
 [[noreturn]] void finish_and_exec(const oci::Process& process, const oci::Linux& linux,
-                                  const seccomp::Filter* seccomp_filter, const std::string& executable, int ready_fd = -1, const SeccompAgent& agent = {},
-                                  const ExecLabels& labels = {});
+                                  const seccomp::Filter* seccomp_filter, const std::string& executable,
+                                  int ready_fd = -1, const SeccompAgent& agent = {}, const ExecLabels& labels = {});
 
 }  // namespace hull::container

@@ -26,7 +26,6 @@ public:
     std::pair<Message, std::string> receive() const;
     // Receives and checks the type; a Failed message is rethrown as its text.
     std::string expect(Message type, const char* what) const;
-    int fd() const noexcept { return fd_; }
 
 private:
     int fd_;

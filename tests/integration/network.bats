@@ -6,7 +6,7 @@ load helpers
 # This file's setup wraps the helpers' one.
 eval "helpers_setup() $(declare -f setup | tail -n +2)"
 
-HULL_NET=${HULL_NET:-$(dirname "$HULL_BIN")/../net/hull-net}
+HULL_NET=${HULL_NET:-$(dirname "$HULL_BIN")/../../contrib/hull-net/hull-net}
 CNI_PATH=${CNI_PATH:-/usr/lib/cni}
 SUBNET_PREFIX=10.89.0
 
