@@ -21,6 +21,13 @@ echo "== unit tests (gtest)"
 passed=$((passed + $(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)))
 failed=$((failed + $(grep -c '^\[  FAILED  \] [A-Za-z]' "$log" || true)))
 
+echo "== the parser fuzz target over its seed corpus (fuzz-replay)"
+if "${BUILD_DIR:-build}/tests/fuzz/fuzz-replay" tests/fuzz/corpus/* tests/unit/fixtures/*.json; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
+
 run_bats() {  # title, run.sh arguments...
     local title=$1
     shift
@@ -53,7 +60,7 @@ else
 fi
 
 echo "== fuzzing the parsers (libFuzzer, 45 s)"
-if command -v clang++ >/dev/null && tests/fuzz/run.sh 45; then
+if tests/fuzz/run.sh 45; then
     passed=$((passed + 1))
 else
     failed=$((failed + 1))

@@ -1,19 +1,19 @@
 #!/bin/bash
-# Builds the libFuzzer target with clang (Debian's clang + libclang-rt-14-dev) and runs it for a
-# bounded time (default 60 s) from the seed corpus, plus a 50 MB junk file. Exits non-zero on a crash.
+# Builds the libFuzzer target (meson -Dfuzz=true in a clang build dir, Debian's clang +
+# libclang-rt-14-dev) and runs it for a bounded time (default 60 s) from the seed corpus, plus a
+# 50 MB junk file. Exits non-zero on a crash.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$here/../..
 seconds=${1:-60}
+build=${FUZZ_BUILD_DIR:-$top/build-fuzz}
+command -v clang++ >/dev/null || { echo "fuzz: clang++ is not installed (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
+[ -f "$build/build.ninja" ] || CXX=clang++ meson setup "$build" "$top" -Dfuzz=true >/dev/null
+ninja -C "$build" tests/fuzz/fuzz-parsers >/dev/null
 work=$(mktemp -d /tmp/hull-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$top/oci-spec/include" -I"$top/include" \
-    -DSPDLOG_SHARED_LIB -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL \
-    "$here/fuzz_parsers.cpp" "$top"/oci-spec/src/*.cpp "$top/src/rootfs/mount_options.cpp" "$top/src/common/log.cpp" \
-    "$top/src/common/error.cpp" -lspdlog -lfmt -o "$work/fuzz_parsers"
 mkdir -p "$work/corpus"
 cp "$here"/corpus/* "$top"/tests/unit/fixtures/*.json "$work/corpus/"
 head -c 50000000 /dev/urandom > "$work/junk.bin"
-"$work/fuzz_parsers" -rss_limit_mb=2048 "$work/junk.bin"
-"$work/fuzz_parsers" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -timeout=10 "$work/corpus" 2>&1 | tail -5
+"$build/tests/fuzz/fuzz-parsers" -rss_limit_mb=2048 "$work/junk.bin"
+"$build/tests/fuzz/fuzz-parsers" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -timeout=10 "$work/corpus" 2>&1 | tail -5
