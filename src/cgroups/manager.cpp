@@ -64,6 +64,9 @@ public:
     uint64_t oom_kills() const override { return cgroup().oom_kills(); }
     void destroy() override { cgroup().destroy(created_top_); }
     std::unique_ptr<Manager> for_exec(const std::string& sub) const override {
+        if (sub.find("..") != std::string::npos || (!sub.empty() && sub.front() == '/')) {
+            throw Error("sub-cgroup \"" + sub + "\": must be a path below the container's cgroup");
+        }
         auto joined = std::make_unique<CgroupfsManager>(layout(), sub.empty() ? path_ : path_ + "/" + sub);
         joined->cgroup_.emplace(Cgroup::attach(joined->layout(), joined->path_));
         return joined;

@@ -1,5 +1,6 @@
 #include "cli.hpp"
 #include "flags.hpp"
+#include "hull/error.hpp"
 
 namespace hull::cli {
 
@@ -32,6 +33,10 @@ void add_exec(CLI::App& app, Globals& globals, Action& action) {
         for (const auto& extra : command->remaining()) options->args.push_back(extra);
         action = [&globals, options, id, user] {
             try {
+                if (options->process_file.empty() && options->args.empty()) {
+                    throw hull::Error("exec: a command to run is required (or --process FILE)");
+                }
+                check_sub_cgroup(options->cgroup);
                 if (!user->empty()) options->user = parse_user(*user);
                 for (const auto& entry : options->env) check_env_entry(entry);
                 return exec_in_container(globals.runtime(), *id, *options);

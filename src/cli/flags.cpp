@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdlib>
@@ -78,6 +79,16 @@ ExecUser parse_user(const std::string& text) {
 void check_env_entry(const std::string& entry) {
     const auto eq = entry.find('=');
     if (eq == std::string::npos || eq == 0) throw Error("--env \"" + entry + "\": expected KEY=VALUE");
+}
+
+void check_sub_cgroup(const std::string& path) {
+    size_t start = 0;
+    while (start <= path.size()) {
+        const size_t end = std::min(path.find('/', start), path.size());
+        if (path.compare(start, end - start, "..") == 0) throw Error("--cgroup \"" + path + "\": invalid path (\"..\")");
+        start = end + 1;
+    }
+    if (!path.empty() && path.front() == '/') throw Error("--cgroup \"" + path + "\": must be relative to the container's cgroup");
 }
 
 }  // namespace hull::cli

@@ -17,4 +17,7 @@ ExecUser parse_user(const std::string& text);
 // --env "KEY=VALUE": throws unless it has a key and an '='.
 void check_env_entry(const std::string& entry);
 
+// exec --cgroup: a path below the container's cgroup, never out of it ("..").
+void check_sub_cgroup(const std::string& path);
+
 }  // namespace hull::cli

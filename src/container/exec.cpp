@@ -55,7 +55,7 @@ oci::Process build_process(const oci::Spec& spec, const ExecOptions& options) {
         const std::string& path = options.process_file;
         return oci::parse_process(oci::parse_json(oci::read_document(path), path), path);
     }
-    if (options.args.empty()) throw Error("exec: a command to run is required (or --process FILE)");
+    if (options.args.empty()) throw Error("exec: no command to run (no args and no process file)");
     oci::Process process = spec.process ? *spec.process : oci::Process{};
     process.args = options.args;
     process.terminal = options.tty;
@@ -215,7 +215,8 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         if (!options.console_socket.empty()) {
             console_socket = sys::connect_unix(options.console_socket, "--console-socket");
         } else if (options.detach) {
-            throw Error("exec --tty --detach: --console-socket is required (nobody would hold the terminal)");
+            // runc's wording; nobody would hold the terminal.
+            throw Error("cannot allocate tty if hull will detach without setting console socket");
         } else {
             int ends[2];
             if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) throw_errno("socketpair for the terminal");
@@ -224,7 +225,6 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         }
     }
 
-    if (options.cgroup.find("..") != std::string::npos) throw Error("--cgroup \"" + options.cgroup + "\": invalid path");
     const std::unique_ptr<cgroups::Manager> cgroup = container_cgroup->for_exec(options.cgroup);
 
     int fds[2];

@@ -31,6 +31,20 @@ start_sleeper() {
     exec_pid=$(cat "$TEST_DIR/p")
     init_pid=$(state_field "$ID" pid)
     [ "$(grep memory "/proc/$exec_pid/cgroup")" = "$(grep memory "/proc/$init_pid/cgroup")" ]
+    # Every hierarchy, v1 controllers and the unified tree alike, not only memory.
+    [ "$(cat "/proc/$exec_pid/cgroup")" = "$(cat "/proc/$init_pid/cgroup")" ]
+    [ "$(wc -l < "/proc/$exec_pid/cgroup")" -gt 2 ]
+}
+
+@test "exec --cgroup must name a path below the container's cgroup" {
+    start_sleeper
+    for bad in .. ../escape a/../../b /abs; do
+        run rt exec --cgroup "$bad" "$ID" true
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"--cgroup \"$bad\""* ]]
+    done
+    # Nothing ran: no process but the sleeper.
+    [ "$(rt ps "$ID" | wc -l)" -eq 2 ]
 }
 
 @test "exec flags: --env, --cwd, --user, --additional-gids, --cap" {

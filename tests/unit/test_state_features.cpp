@@ -69,3 +69,8 @@ TEST(ExecFlagsTest, UserIsNumericUidAndOptionalGid) {
     EXPECT_THROW(hull::cli::check_env_entry("=x"), hull::Error);
     EXPECT_THROW(hull::cli::check_env_entry("NOEQUALS"), hull::Error);
 }
+
+TEST(ExecFlagsTest, SubCgroupStaysBelowTheContainers) {
+    for (const char* ok : {"", "sub", "a/b", "a..b", "..x"}) EXPECT_NO_THROW(hull::cli::check_sub_cgroup(ok)) << ok;
+    for (const char* bad : {"..", "../x", "a/../../b", "a/..", "/abs"}) EXPECT_THROW(hull::cli::check_sub_cgroup(bad), hull::Error) << bad;
+}
