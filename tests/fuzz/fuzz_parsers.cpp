@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src/rootfs/mount_options.hpp"
+#include "src/rootfs/mount_options.hpp"
 #include "oci/config.hpp"
 #include "oci/error.hpp"
 #include "oci/features.hpp"

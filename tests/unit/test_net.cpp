@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "cni.hpp"
+#include "contrib/hull-net/cni.hpp"
 #include "hull/error.hpp"
 
 namespace {

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "../../src/rootfs/bind.hpp"
-#include "../../src/rootfs/mount_options.hpp"
-#include "../../src/rootfs/mount_plan.hpp"
+#include "src/rootfs/bind.hpp"
+#include "src/rootfs/mount_options.hpp"
+#include "src/rootfs/mount_plan.hpp"
 #include "hull/error.hpp"
 
 using hull::rootfs::parse_mount_options;
