@@ -7,6 +7,7 @@
 #include "hull/cgroup_resources.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
+#include "hull/syscall.hpp"
 #include "hull/systemd_cgroup.hpp"
 
 namespace hull::cgroups {
@@ -42,6 +43,7 @@ public:
         oci::LinuxResources now = resources;
         deferred_ = split_after_placement(now);
         cgroup_.emplace(Cgroup::create(layout(), path_));
+        refuse_frozen();
         apply_resources(layout(), path_, now, Apply::Create);
     }
     int clone_target() const noexcept override { return cgroup_ ? cgroup_->unified_fd() : -1; }
@@ -73,6 +75,19 @@ public:
     }
 
 protected:
+    // A process cloned into a frozen cgroup (its own freezer or an ancestor's) would sit there,
+    // and create would wait for it forever.
+    void refuse_frozen() const {
+        bool frozen = cgroup_->frozen();
+        if (!frozen && !layout().unified_mount.empty()) {
+            try {
+                frozen = sys::read_file(layout().unified_mount + path_ + "/cgroup.events").find("frozen 1") != std::string::npos;
+            } catch (const Error&) {
+            }
+        }
+        if (frozen) throw Error("cannot create container in a frozen cgroup: " + path_ + " (thaw it first)");
+    }
+
     // The cgroup of an existing container is opened on first use: `state` of a container that
     // is not paused-checked never opens it.
     Cgroup& cgroup() const {

@@ -235,3 +235,19 @@ bad_resources() {
     assert_failed 'needs --systemd-cgroup'
     assert_nothing_left "$ID"
 }
+
+@test "create into a frozen cgroup is refused at once (no hang), leaving nothing" {
+    frozen=/sys/fs/cgroup/freezer/rt-bats-frozen-$$
+    [ -d /sys/fs/cgroup/freezer ] || skip "no v1 freezer here (the cgroup v2 lane covers cgroup.freeze)"
+    mkdir -p "$frozen"
+    echo FROZEN > "$frozen/freezer.state"
+    config "linux.cgroupsPath=\"/${frozen##*/}/$ID\""
+    run timeout 20 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+    echo THAWED > "$frozen/freezer.state"
+    [ "$status" -ne 124 ] || { echo "hung"; false; }
+    assert_failed 'cannot create container in a frozen cgroup'
+    [ ! -e "$frozen/$ID" ]
+    rmdir "$frozen" /sys/fs/cgroup/*/"${frozen##*/}" /sys/fs/cgroup/unified/"${frozen##*/}" 2>/dev/null || true
+    [ ! -e "$frozen" ]
+    assert_nothing_left "$ID"
+}
