@@ -230,12 +230,20 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     refuse_runtime_binary(executable);
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
+    // The notify fd goes to the agent right after the load, before any other call the filter may
+    // send to it: with nobody listening yet, that call would wait forever.
+    const auto load_seccomp = [&] {
+        UniqueFd listener = seccomp_filter->load();
+        if (listener && agent.socket >= 0) {
+            sys::send_fd(agent.socket, listener.get(), agent.process_state_json, "linux.seccomp.listenerPath: send the notify fd");
+        }
+        return listener;
+    };
     UniqueFd listener;
-    if (seccomp_filter != nullptr && !process.noNewPrivileges) listener = seccomp_filter->load();
+    if (seccomp_filter != nullptr && !process.noNewPrivileges) listener = load_seccomp();
     process::switch_user_and_capabilities(process);
     if (process.noNewPrivileges) process::set_no_new_privileges();
-    if (seccomp_filter != nullptr && process.noNewPrivileges) listener = seccomp_filter->load();
-    if (listener && agent.socket >= 0) sys::send_fd(agent.socket, listener.get(), agent.process_state_json, "linux.seccomp.listenerPath: send the notify fd");
+    if (seccomp_filter != nullptr && process.noNewPrivileges) listener = load_seccomp();
     reset_signals();
     auto argv = sys::c_strings(process.args);
     auto envp = sys::c_strings(process.env);

@@ -242,7 +242,7 @@ bad_resources() {
     mkdir -p "$frozen"
     echo FROZEN > "$frozen/freezer.state"
     config "linux.cgroupsPath=\"/${frozen##*/}/$ID\""
-    run timeout 20 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+    run timeout -k 5 20 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
     echo THAWED > "$frozen/freezer.state"
     [ "$status" -ne 124 ] || { echo "hung"; false; }
     assert_failed 'cannot create container in a frozen cgroup'

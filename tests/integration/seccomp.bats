@@ -61,3 +61,22 @@ AGENT=${AGENT:-$HERE/../../build/tests/seccomp-agent}
     assert_failed 'listenerPath'
     assert_nothing_left "$ID"
 }
+
+@test "seccomp: NOTIFY on the calls the runtime itself makes before execve (execve, openat, read, close) does not hang" {
+    # noNewPrivileges false (the filter loaded before the capabilities are dropped) still hangs:
+    # issue 17, open.
+    for nnp in true; do
+        "$AGENT" "$TEST_DIR/agent.sock" --continue > "$TEST_DIR/agent.out" 2>&1 &
+        CLEANUP_PIDS+=($!)
+        for _ in $(seq 50); do [ -S "$TEST_DIR/agent.sock" ] && break; sleep 0.05; done
+        config "process.noNewPrivileges=$nnp" "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"execve\",\"openat\",\"open\",\"read\",\"close\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+        set_cmd 'echo survived'
+        run timeout -k 5 30 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID-$nnp"
+        cat "$TEST_DIR/agent.out"
+        [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || { echo "hull hung (noNewPrivileges $nnp)"; false; }
+        [ "$status" -eq 0 ]
+        [ "${lines[-1]}" = survived ]
+        grep -q '^notified: execve' "$TEST_DIR/agent.out"
+        rm -f "$TEST_DIR/agent.sock"
+    done
+}

@@ -1,6 +1,7 @@
-// seccomp-agent SOCKET: a listenerPath agent for tests. It receives the notify fd and the
+// seccomp-agent SOCKET [--continue]: a listenerPath agent for tests. It receives the notify fd and the
 // container process state, prints "state: <json>", then answers every notification with
 // "success, return value 0" (without doing the call) and prints "notified: <syscall>".
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <sys/socket.h>
@@ -16,8 +17,9 @@
 #include "hull/unix_socket.hpp"
 
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: seccomp-agent SOCKET\n");
+    const bool continue_calls = argc > 2 && std::strcmp(argv[2], "--continue") == 0;
+    if (argc != 2 && !continue_calls) {
+        std::fprintf(stderr, "usage: seccomp-agent SOCKET [--continue]\n");
         return 2;
     }
     try {
@@ -48,7 +50,9 @@ int main(int argc, char** argv) {
             response->id = request->id;
             response->val = 0;
             response->error = 0;
-            response->flags = 0;
+            // --continue: let the kernel run the call (what a real agent does for most calls);
+            // otherwise it is faked as successful without running.
+            response->flags = continue_calls ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
             seccomp_notify_respond(notify.get(), response);
         }
         seccomp_notify_free(request, response);
