@@ -31,7 +31,8 @@ int parse_signal(const std::string& text) {
     if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
         char* end = nullptr;
         const long value = std::strtol(text.c_str(), &end, 10);
-        if (*end != '\0' || value <= 0 || value >= NSIG) throw Error("invalid signal \"" + text + "\"");
+        // 0 checks that the container's process is alive, as `kill -0` does.
+        if (*end != '\0' || value < 0 || value >= NSIG) throw Error("invalid signal \"" + text + "\"");
         return static_cast<int>(value);
     }
     std::string name = text;

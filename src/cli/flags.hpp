@@ -8,7 +8,7 @@
 
 namespace hull::cli {
 
-// "KILL", "SIGKILL", "sigterm", "9", "RTMIN+1"; throws for an unknown signal.
+// "KILL", "SIGKILL", "sigterm", "9", "RTMIN+1", "0" (a liveness check); throws for an unknown signal.
 int parse_signal(const std::string& text);
 
 // --user "UID[:GID]" (numeric, as runc takes it; the gid defaults to 0).

@@ -54,3 +54,15 @@ v1_file() { cat "/sys/fs/cgroup/$1$CGROUP_PATH/$2"; }
     [ "$status" -eq 0 ]
     [ "$output" = 0 ]
 }
+
+@test "kill ID 0 checks that the container's process is alive, and signals nothing" {
+    set_cmd 'trap "echo got-a-signal > /tmp/mark" USR1 TERM HUP; sleep 100 & wait'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    rt kill "$ID" 0
+    [ "$(state_field "$ID" status)" = running ]
+    rt exec "$ID" sh -c '[ ! -e /tmp/mark ]'
+    rt kill "$ID" KILL
+    for _ in $(seq 50); do [ "$(state_field "$ID" status)" = stopped ] && break; sleep 0.1; done
+    run rt kill "$ID" 0
+    [ "$status" -ne 0 ]
+}

@@ -53,7 +53,8 @@ TEST(SignalTest, ParsesNamesWithAndWithoutSigAndNumbers) {
     EXPECT_EQ(hull::cli::parse_signal("9"), 9);
     EXPECT_EQ(hull::cli::parse_signal("RTMIN+1"), SIGRTMIN + 1);
     EXPECT_THROW(hull::cli::parse_signal("NOPE"), hull::Error);
-    EXPECT_THROW(hull::cli::parse_signal("0"), hull::Error);
+    EXPECT_EQ(hull::cli::parse_signal("0"), 0);
+    EXPECT_THROW(hull::cli::parse_signal("-1"), hull::Error);
     EXPECT_THROW(hull::cli::parse_signal("99"), hull::Error);
 }
 
