@@ -204,7 +204,7 @@ bad_json() {
 @test "unknown verb" { bad_cmd 'frobnicate' frobnicate "$ID"; }
 @test "unknown flag" { bad_create 'no-such-flag' --no-such-flag; }
 @test "kill with a bad signal name" { bad_cmd 'signal "SIGFOO"' kill "$ID" SIGFOO; }
-@test "kill with signal 0 and 99" { bad_cmd 'signal "99"' kill "$ID" 99; bad_cmd 'signal "0"' kill "$ID" 0; }
+@test "kill with signal 99 or -1" { bad_cmd 'signal "99"' kill "$ID" 99; bad_cmd 'signal "-1"' kill "$ID" -- -1; }
 @test "kill of a container that does not exist" { bad_cmd "\"$ID\" does not exist" kill "$ID" KILL; }
 @test "start, delete and exec of a container that does not exist" {
     bad_cmd "\"$ID\" does not exist" start "$ID"
