@@ -70,6 +70,9 @@ public:
     std::vector<pid_t> pids() const;
     // Whether the container is frozen (cgroup.freeze / freezer.state).
     bool frozen() const;
+    // Whether the kernel holds its processes frozen, by its own freezer or an ancestor's
+    // (freezer.state shows both on v1; cgroup.events "frozen" on v2).
+    bool frozen_in_effect() const;
     // Freezes (pause) or thaws (resume) every process, waiting until the kernel reports it done:
     // freezer.state on v1, cgroup.freeze / cgroup.events on v2.
     void set_frozen(bool frozen) const;

@@ -7,7 +7,6 @@
 #include "hull/cgroup_resources.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
-#include "hull/syscall.hpp"
 #include "hull/systemd_cgroup.hpp"
 
 namespace hull::cgroups {
@@ -78,14 +77,7 @@ protected:
     // A process cloned into a frozen cgroup (its own freezer or an ancestor's) would sit there,
     // and create would wait for it forever.
     void refuse_frozen() const {
-        bool frozen = cgroup_->frozen();
-        if (!frozen && !layout().unified_mount.empty()) {
-            try {
-                frozen = sys::read_file(layout().unified_mount + path_ + "/cgroup.events").find("frozen 1") != std::string::npos;
-            } catch (const Error&) {
-            }
-        }
-        if (frozen) throw Error("cannot create container in a frozen cgroup: " + path_ + " (thaw it first)");
+        if (cgroup_->frozen_in_effect()) throw Error("cannot create container in a frozen cgroup: " + path_ + " (thaw it first)");
     }
 
     // The cgroup of an existing container is opened on first use: `state` of a container that

@@ -104,6 +104,16 @@ void set_v1_frozen(const std::string& file, bool frozen, std::chrono::steady_clo
 
 }  // namespace
 
+bool Cgroup::frozen_in_effect() const {
+    if (frozen()) return true;
+    if (layout_.unified_mount.empty()) return false;
+    try {
+        return read_keyed(layout_.unified_mount + path_ + "/cgroup.events")["frozen"] == 1;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
 void Cgroup::set_frozen(bool frozen) const {
     const auto deadline = std::chrono::steady_clock::now() + freeze_timeout;
     if (const Hierarchy* freezer = find_v1(layout_, "freezer"); freezer != nullptr && layout_.mode != Mode::Unified) {

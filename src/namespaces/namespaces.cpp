@@ -24,7 +24,9 @@ namespace {
 
 // Whether the namespace file at `path` is the namespace hull itself runs in.
 bool is_runtime_namespace(const std::string& path, const std::string& type) {
-    const std::string own = "/proc/self/ns/" + std::string(type == "network" ? "net" : type);
+    const auto kind = std::find_if(kinds.begin(), kinds.end(), [&](const Kind& k) { return type == k.type; });
+    if (kind == kinds.end()) return false;
+    const std::string own = std::string("/proc/self/ns/") + kind->proc_name;
     struct stat joined {};
     struct stat ours {};
     return ::stat(path.c_str(), &joined) == 0 && ::stat(own.c_str(), &ours) == 0 && joined.st_dev == ours.st_dev &&
