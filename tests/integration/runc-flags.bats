@@ -53,6 +53,15 @@ v1_file() { cat "/sys/fs/cgroup/$1$CGROUP_PATH/$2"; }
     run rt exec --process "$TEST_DIR/process.json" "$ID"
     [ "$status" -eq 0 ]
     [ "$output" = 0 ]
+    # A user it does give is applied, and a malformed one refused naming it.
+    echo '{"args":["sh","-c","echo $(id -u):$(id -g)"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":1000,"gid":1001}}' > "$TEST_DIR/process.json"
+    run rt exec --process "$TEST_DIR/process.json" "$ID"
+    [ "$status" -eq 0 ]
+    [ "$output" = 1000:1001 ]
+    echo '{"args":["true"],"cwd":"/","user":{"uid":"root"}}' > "$TEST_DIR/process.json"
+    run rt exec --process "$TEST_DIR/process.json" "$ID"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *user.uid* ]]
 }
 
 @test "kill ID 0 checks that the container's process is alive, and signals nothing" {
