@@ -80,3 +80,23 @@ AGENT=${AGENT:-$HERE/../../build/tests/seccomp-agent}
         rm -f "$TEST_DIR/agent.sock"
     done
 }
+
+@test "seccomp: NOTIFY with no agent at listenerPath fails in runc's words, then hull's detail, and leaves nothing" {
+    config "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/nobody.sock\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+    run timeout -k 5 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$ID"
+    [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || { echo "create hung"; false; }
+    assert_failed "failed to connect with seccomp agent specified in the seccomp profile: .*$TEST_DIR/nobody.sock: No such file or directory"
+    assert_nothing_left "$ID"
+    assert_root_empty
+}
+
+@test "seccomp: NOTIFY on write or sendmsg (the runtime's own calls before the agent has the fd) is refused at create, naming the field" {
+    for call in write sendmsg; do
+        config "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\"},{\"names\":[\"mkdir\",\"$call\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+        run timeout -k 5 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$ID"
+        [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || { echo "create hung"; false; }
+        assert_failed "linux\.seccomp\.syscalls\[1\]\.names\[1\]: SCMP_ACT_NOTIFY cannot be used for the $call syscall"
+        [ "${#lines[@]}" -eq 1 ]
+        assert_nothing_left "$ID"
+    done
+}
