@@ -178,15 +178,17 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     keep_only_preserved_fds(ctx.preserve_fds);
 
     start_fifo = wait_for_start(ctx.state_dir_fd);
-    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
 
     SeccompAgent agent;
     if (ctx.seccomp_agent_fd >= 0) {
         agent.socket = ctx.seccomp_agent_fd;
         agent.process_state_json = seccomp::agent_message(*linux.seccomp, pid, config.state(pid, "created"));
     }
+    const auto start_container_hooks = [&] {
+        if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
+    };
     finish_and_exec(process, linux, config.seccomp ? &*config.seccomp : nullptr, executable, start_fifo.get(), agent,
-                    {config.labels, ctx.procfs});
+                    {config.labels, ctx.procfs}, start_container_hooks);
 }
 
 }  // namespace
