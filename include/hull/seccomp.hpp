@@ -41,6 +41,9 @@ private:
 // Whether the profile has SCMP_ACT_NOTIFY rules (and so needs its listenerPath agent).
 bool uses_notify(const oci::LinuxSeccomp& profile);
 
+// Connects to the agent at listenerPath; the error leads with runc's words, which callers match.
+UniqueFd connect_agent(const oci::LinuxSeccomp& profile);
+
 // What the agent at listenerPath receives with the notify fd: the container process state
 // ({"ociVersion","fds":["seccompFd"],"pid","metadata","state"}), as runtime-spec requires.
 std::string agent_message(const oci::LinuxSeccomp& profile, pid_t pid, const oci::State& state);

@@ -192,7 +192,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.console_socket_fd = console_socket.get();
     UniqueFd seccomp_agent;
     if (spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
-        seccomp_agent = sys::connect_unix(spec.linux->seccomp->listenerPath.value_or(""), "linux.seccomp.listenerPath");
+        seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);
         ctx.seccomp_agent_fd = seccomp_agent.get();
     }
     ctx.preserve_fds = config.activation_fds + options.preserve_fds;

@@ -256,7 +256,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     }
     UniqueFd seccomp_agent;
     if (seccomp_filter && seccomp_filter->uses_notify()) {
-        seccomp_agent = sys::connect_unix(spec.linux->seccomp->listenerPath.value_or(""), "linux.seccomp.listenerPath");
+        seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);
         ctx.agent.socket = seccomp_agent.get();
         ctx.agent.process_state_json = seccomp::agent_message(
             *spec.linux->seccomp, record.pid, container_state(id, record.bundle, spec.annotations, record.pid, "running"));

@@ -184,15 +184,17 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     start_fifo = wait_for_start(ctx.state_dir_fd);
     // The runtime that created us is gone; `start` reads our log records with its reply.
     log::forward_to([fd = start_fifo.get()](const std::string& record) { sys::write_all(fd, record, "exec fifo"); });
-    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
 
     SeccompAgent agent;
     if (ctx.seccomp_agent_fd >= 0) {
         agent.socket = ctx.seccomp_agent_fd;
         agent.process_state_json = seccomp::agent_message(*linux.seccomp, pid, config.state(pid, "created"));
     }
+    const auto start_container_hooks = [&] {
+        if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
+    };
     finish_and_exec(process, linux, config.seccomp ? &*config.seccomp : nullptr, executable, start_fifo.get(), agent,
-                    {config.labels, ctx.procfs});
+                    {config.labels, ctx.procfs}, start_container_hooks);
 }
 
 }  // namespace

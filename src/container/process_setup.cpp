@@ -223,7 +223,8 @@ void keep_only_preserved_fds(unsigned preserved) {
 }
 
 void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const seccomp::Filter* seccomp_filter,
-                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels) {
+                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels,
+                     const std::function<void()>& last_step) {
     if (linux.personality) process::apply_personality(*linux.personality);
     // First: the write needs /proc before seccomp may forbid it and while we are still root.
     if (labels.labels.apparmor_profile || labels.labels.selinux_label) lsm::apply_exec_labels(*labels.procfs, labels.labels);
@@ -245,6 +246,7 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     process::switch_user_and_capabilities(process);
     if (process.noNewPrivileges) process::set_no_new_privileges();
     if (seccomp_filter != nullptr && process.noNewPrivileges) listener = load_seccomp();
+    if (last_step) last_step();
     reset_signals();
     auto argv = sys::c_strings(process.args);
     auto envp = sys::c_strings(process.env);

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "hull/error.hpp"
+#include "hull/unix_socket.hpp"
 #include "oci/version.hpp"
 
 namespace hull::seccomp {
@@ -28,6 +29,9 @@ constexpr std::array<std::pair<const char*, scmp_compare>, 7> operators{{{"SCMP_
                                                                         {"SCMP_CMP_GE", SCMP_CMP_GE},
                                                                         {"SCMP_CMP_GT", SCMP_CMP_GT},
                                                                         {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}}};
+// The calls the runtime makes after loading the filter and before the agent has the notify fd
+// (sendmsg hands it over; write reports a failure): notified, they would wait forever.
+constexpr std::array<const char*, 2> calls_before_agent{"write", "sendmsg"};
 constexpr std::array<const char*, 4> flag_names{"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                                                 "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                                 "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
@@ -115,7 +119,15 @@ void validate(const oci::LinuxSeccomp& profile) {
         const auto& call = profile.syscalls[i];
         const std::string field = base + ".syscalls[" + std::to_string(i) + "]";
         if (!known(action_names, call.action)) throw Error(field + ".action: unknown action \"" + call.action + "\"");
-        uses_notify |= call.action == "SCMP_ACT_NOTIFY";
+        if (call.action == "SCMP_ACT_NOTIFY") {
+            uses_notify = true;
+            for (size_t n = 0; n < call.names.size(); ++n) {
+                if (known(calls_before_agent, call.names[n])) {
+                    throw Error(field + ".names[" + std::to_string(n) + "]: SCMP_ACT_NOTIFY cannot be used for the " +
+                                call.names[n] + " syscall (the runtime needs it before the agent has the notify fd)");
+                }
+            }
+        }
         for (size_t a = 0; a < call.args.size(); ++a) {
             const auto& arg = call.args[a];
             const std::string arg_field = field + ".args[" + std::to_string(a) + "]";
@@ -133,6 +145,11 @@ void validate(const oci::LinuxSeccomp& profile) {
 bool uses_notify(const oci::LinuxSeccomp& profile) {
     return std::any_of(profile.syscalls.begin(), profile.syscalls.end(),
                        [](const oci::LinuxSyscall& call) { return call.action == "SCMP_ACT_NOTIFY"; });
+}
+
+UniqueFd connect_agent(const oci::LinuxSeccomp& profile) {
+    return sys::connect_unix(profile.listenerPath.value_or(""),
+                             "failed to connect with seccomp agent specified in the seccomp profile: linux.seccomp.listenerPath");
 }
 
 std::string agent_message(const oci::LinuxSeccomp& profile, pid_t pid, const oci::State& state) {

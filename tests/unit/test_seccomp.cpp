@@ -141,6 +141,8 @@ TEST(SeccompTest, ValidationNamesThePath) {
           "args[0].index: must be below 6");
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]})",
           "linux.seccomp.listenerPath: required");
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/a","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_NOTIFY"}]})",
+          "linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for the write syscall");
 }
 
 }  // namespace
