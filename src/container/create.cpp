@@ -174,6 +174,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     record.creating = true;
     dir.save(record);
     cgroup->prepare(spec.linux->resources.value_or(oci::LinuxResources{}));
+    log::debug("cgroup: driver ", record.cgroup_driver, ", path ", record.cgroup_path);
     dir.make_exec_fifo();
     UniqueFd state_dir(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!state_dir) throw_errno("open " + dir.path());
@@ -225,6 +226,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     if (namespaces.has(CLONE_NEWUSER)) {
         sync.expect(Message::UserNamespaceReady, "the user namespace");
         ns::write_id_mappings(child, *spec.linux);
+        log::debug("user namespace: id mappings written for ", child);
         sync.send(Message::MappingsWritten);
     }
     pid_t pid = child;
@@ -271,6 +273,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         }
         sync.send(Message::HooksDone);
         sync.expect(Message::Ready, "the container process");
+        log::debug("container process ", pid, " is ready and waits for start");
 
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);

@@ -15,6 +15,7 @@
 
 #include "hull/error.hpp"
 #include "hull/hooks.hpp"
+#include "hull/log.hpp"
 #include "hull/process.hpp"
 #include "hull/rootfs.hpp"
 #include "hull/seccomp.hpp"
@@ -102,6 +103,8 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
 
 [[noreturn]] void init_main(const InitContext& ctx) {
     const SyncChannel sync(ctx.sync_fd);
+    // Our stderr becomes the container's: what we log goes to the runtime's log instead.
+    forward_log(ctx.sync_fd);
     const ContainerConfig& config = *ctx.config;
     const oci::Spec& spec = config.spec;
     const oci::Process& process = *spec.process;
@@ -126,6 +129,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         if (plan.owns(CLONE_NEWUSER)) dumpable.emplace();
         ns::enter_new_time_namespace(linux.timeOffsets);
     }
+    if (log::debug_enabled()) log::debug("namespaces: ", ns::describe(plan));
     if (spec.hostname) ns::set_hostname(*spec.hostname);
     if (spec.domainname) ns::set_domainname(*spec.domainname);
     if (!ctx.no_new_keyring) {
@@ -178,6 +182,8 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     keep_only_preserved_fds(ctx.preserve_fds);
 
     start_fifo = wait_for_start(ctx.state_dir_fd);
+    // The runtime that created us is gone; `start` reads our log records with its reply.
+    log::forward_to([fd = start_fifo.get()](const std::string& record) { sys::write_all(fd, record, "exec fifo"); });
 
     SeccompAgent agent;
     if (ctx.seccomp_agent_fd >= 0) {

@@ -238,6 +238,7 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
         if (listener && agent.socket >= 0) {
             sys::send_fd(agent.socket, listener.get(), agent.process_state_json, "linux.seccomp.listenerPath: send the notify fd");
         }
+        log::debug("seccomp filter loaded", listener ? " (notify fd sent to the agent)" : "");
         return listener;
     };
     UniqueFd listener;
@@ -249,6 +250,7 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     reset_signals();
     auto argv = sys::c_strings(process.args);
     auto envp = sys::c_strings(process.env);
+    log::debug("exec ", executable, " (args[0] ", process.args.front(), ")");
     if (ready_fd >= 0 && ::write(ready_fd, "0", 1) != 1) throw_errno("write exec fifo");
     ::execve(executable.c_str(), argv.data(), envp.data());
     throw_errno("exec \"" + executable + "\"");

@@ -75,3 +75,90 @@ v1_file() { cat "/sys/fs/cgroup/$1$CGROUP_PATH/$2"; }
     run rt kill "$ID" 0
     [ "$status" -ne 0 ]
 }
+
+# --debug (issue 17): runc's `time="..." level=debug msg="..."` lines on stderr, or
+# {"level":"debug",...} records in --log with --log-format json; nothing of it without --debug.
+# A line that is not a debug line of that shape (or a runc warning) fails the check.
+assert_debug_text_lines() {
+    local lines
+    lines=$(grep -c . <<<"$1" || true)
+    [ "$lines" -gt 0 ] || { echo "no debug lines on stderr"; return 1; }
+    if grep -vE '^time="[^"]+" level=(debug|warning) msg="' <<<"$1"; then
+        echo "lines above are not runc-shaped log lines"
+        return 1
+    fi
+    grep -qE '^time="[^"]+" level=debug msg="' <<<"$1"
+}
+
+# refute_match REGEX TEXT: no line of TEXT matches.
+refute_match() {
+    if grep -E -- "$1" <<<"$2"; then
+        echo "unexpected lines above (matching /$1/)"
+        return 1
+    fi
+}
+
+@test "--debug run: level=debug lines on stderr naming the mounts and the cgroup; none without --debug" {
+    set_cmd 'true'
+    run --separate-stderr rt --debug run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    assert_debug_text_lines "$stderr"
+    run --separate-stderr rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    refute_match 'debug' "$stderr"
+    rt --debug run --bundle "$BUNDLE" "$ID" 2>"$TEST_DIR/stderr"
+    runtime_is_runc && return  # runc's lines name its nsexec stages instead
+    stderr=$(cat "$TEST_DIR/stderr")
+    grep -E 'level=debug msg="config loaded: .*config.json' <<<"$stderr"
+    grep -E 'level=debug msg="cgroup: driver cgroupfs, path '"$CGROUP_PATH"'"' <<<"$stderr"
+    grep -E 'level=debug msg="namespaces: created .*pid' <<<"$stderr"
+    grep -E 'level=debug msg="mounted /proc \(type proc, source proc\)"' <<<"$stderr"
+    grep -E 'level=debug msg="mounted /dev \(type tmpfs' <<<"$stderr"
+    grep -E 'level=debug msg="exec /bin/sh \(args\[0\] sh\)"' <<<"$stderr"
+}
+
+@test "--debug --log F --log-format json run: every line of F is a JSON record, debug ones among them" {
+    set_cmd 'true'
+    config 'hooks={"prestart":[{"path":"/bin/true"}],"startContainer":[{"path":"/bin/true"}]}' \
+        'linux.seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mknod"],"action":"SCMP_ACT_ERRNO"}]}'
+    run --separate-stderr rt --debug --log "$TEST_DIR/log.json" --log-format json run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    refute_match 'debug' "$stderr"  # into the file, not on stderr
+    python3 - "$TEST_DIR/log.json" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+records = [json.loads(line) for line in lines]  # each line on its own is valid JSON
+assert any(r["level"] == "debug" for r in records), "no debug records in %s" % lines
+assert all(isinstance(r["msg"], str) and r["time"] for r in records), records
+PY
+    # Without --debug, no debug record.
+    rt --log "$TEST_DIR/quiet.json" --log-format json run --bundle "$BUNDLE" "$ID"
+    [ ! -e "$TEST_DIR/quiet.json" ] || refute_match '"level":"debug"' "$(cat "$TEST_DIR/quiet.json")"
+    runtime_is_runc && return
+    python3 - "$TEST_DIR/log.json" "$CGROUP_PATH" <<'PY'
+import json, sys
+msgs = [json.loads(line)["msg"] for line in open(sys.argv[1])]
+for wanted in ("cgroup: driver cgroupfs, path " + sys.argv[2], "mounted /proc (type proc, source proc)",
+               "running hook prestart[0]: /bin/true", "running hook startContainer[0]: /bin/true",
+               "seccomp filter loaded", "exec /bin/sh (args[0] sh)"):
+    assert wanted in msgs, "%r not in %s" % (wanted, msgs)
+PY
+}
+
+@test "--debug exec: level=debug lines on stderr, the process's own output untouched; none without --debug" {
+    set_cmd 'sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    run --separate-stderr rt --debug exec "$ID" echo from-exec
+    [ "$status" -eq 0 ]
+    [ "$output" = from-exec ]
+    assert_debug_text_lines "$stderr"
+    run --separate-stderr rt exec "$ID" echo from-exec
+    [ "$status" -eq 0 ]
+    [ "$output" = from-exec ]
+    refute_match 'debug' "$stderr"
+    rt --debug exec "$ID" true 2>"$TEST_DIR/stderr"
+    runtime_is_runc && return
+    stderr=$(cat "$TEST_DIR/stderr")
+    grep -E 'level=debug msg="exec in container '"$ID"' \(pid [0-9]+\): joining .*pid.*; cgroup driver cgroupfs, path '"$CGROUP_PATH"'"' <<<"$stderr"
+    grep -E 'level=debug msg="exec /bin/true \(args\[0\] true\)"' <<<"$stderr"
+}
