@@ -64,9 +64,9 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
 }
 
 @test "seccomp: NOTIFY on the calls the runtime itself makes before execve (execve, openat, read, close) does not hang" {
-    # noNewPrivileges false (the filter loaded before the capabilities are dropped) still hangs:
-    # issue 17, open.
-    for nnp in true; do
+    # With noNewPrivileges false the filter is loaded before the user and capabilities are set, so
+    # the runtime's own openat/read/close there are notified too: they reach the agent.
+    for nnp in true false; do
         "$AGENT" "$TEST_DIR/agent.sock" --continue > "$TEST_DIR/agent.out" 2>&1 &
         CLEANUP_PIDS+=($!)
         for _ in $(seq 50); do [ -S "$TEST_DIR/agent.sock" ] && break; sleep 0.05; done
@@ -78,6 +78,22 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
         [ "$status" -eq 0 ]
         [ "${lines[-1]}" = survived ]
         grep -q '^notified: execve' "$TEST_DIR/agent.out"
+        rm -f "$TEST_DIR/agent.sock"
+    done
+}
+
+@test "seccomp: an agent that goes away once it has the notify fd leaves no one waiting: notified calls fail with ENOSYS" {
+    for nnp in true false; do
+        "$AGENT" "$TEST_DIR/agent.sock" --quit > "$TEST_DIR/agent.out" 2>&1 &
+        CLEANUP_PIDS+=($!)
+        for _ in $(seq 50); do [ -S "$TEST_DIR/agent.sock" ] && break; sleep 0.05; done
+        config "process.noNewPrivileges=$nnp" "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+        set_cmd 'echo never'
+        run timeout -k 5 30 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID-$nnp"
+        cat "$TEST_DIR/agent.out"
+        [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || { echo "run hung (noNewPrivileges $nnp)"; false; }
+        grep -q '^state: ' "$TEST_DIR/agent.out"
+        assert_failed 'exec.*Function not implemented'
         rm -f "$TEST_DIR/agent.sock"
     done
 }
