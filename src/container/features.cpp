@@ -6,6 +6,7 @@
 #include "hull/namespaces.hpp"
 #include "hull/process.hpp"
 #include "hull/rootfs.hpp"
+#include "hull/seccomp.hpp"
 
 namespace hull {
 
@@ -42,10 +43,8 @@ oci::Features runtime_features() {
                            "SCMP_ARCH_PPC",     "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_RISCV64",
                            "SCMP_ARCH_S390",    "SCMP_ARCH_S390X",   "SCMP_ARCH_X32",      "SCMP_ARCH_X86",
                            "SCMP_ARCH_X86_64"};
-    linux.seccomp.knownFlags = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_LOG",
-                                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
-    linux.seccomp.supportedFlags = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-                                    "SECCOMP_FILTER_FLAG_LOG"};
+    linux.seccomp.knownFlags = seccomp::supported_flags();
+    linux.seccomp.supportedFlags = seccomp::supported_flags();
     linux.intelRdt = true;      // hull/resctrl.hpp; refused where no resctrl is mounted
     linux.memoryPolicy = true;  // hull/placement.hpp
     linux.netDevices = true;    // hull/net_devices.hpp

@@ -232,20 +232,19 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
     // The notify fd goes to the agent right after the load, before any other call the filter may
-    // send to it: with nobody listening yet, that call would wait forever.
+    // send to it: with nobody listening yet, that call would wait forever. Then we close ours (runc
+    // too): should the agent go away, a notified call fails with ENOSYS instead of waiting forever.
     const auto load_seccomp = [&] {
-        UniqueFd listener = seccomp_filter->load();
+        const UniqueFd listener = seccomp_filter->load();
         if (listener && agent.socket >= 0) {
             sys::send_fd(agent.socket, listener.get(), agent.process_state_json, "linux.seccomp.listenerPath: send the notify fd");
         }
         log::debug("seccomp filter loaded", listener ? " (notify fd sent to the agent)" : "");
-        return listener;
     };
-    UniqueFd listener;
-    if (seccomp_filter != nullptr && !process.noNewPrivileges) listener = load_seccomp();
+    if (seccomp_filter != nullptr && !process.noNewPrivileges) load_seccomp();
     process::switch_user_and_capabilities(process);
     if (process.noNewPrivileges) process::set_no_new_privileges();
-    if (seccomp_filter != nullptr && process.noNewPrivileges) listener = load_seccomp();
+    if (seccomp_filter != nullptr && process.noNewPrivileges) load_seccomp();
     if (last_step) last_step();
     reset_signals();
     auto argv = sys::c_strings(process.args);

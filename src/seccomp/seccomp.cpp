@@ -1,8 +1,11 @@
 // linux.seccomp → libseccomp filter.
 #include "hull/seccomp.hpp"
 
-#include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -11,6 +14,7 @@
 #include <map>
 #include <memory>
 
+#include "enosys_stub.hpp"
 #include "hull/error.hpp"
 #include "hull/unix_socket.hpp"
 #include "oci/version.hpp"
@@ -147,6 +151,8 @@ bool uses_notify(const oci::LinuxSeccomp& profile) {
                        [](const oci::LinuxSyscall& call) { return call.action == "SCMP_ACT_NOTIFY"; });
 }
 
+std::vector<std::string> supported_flags() { return {flag_names.begin(), flag_names.end()}; }
+
 UniqueFd connect_agent(const oci::LinuxSeccomp& profile) {
     return sys::connect_unix(profile.listenerPath.value_or(""),
                              "failed to connect with seccomp agent specified in the seccomp profile: linux.seccomp.listenerPath");
@@ -161,33 +167,82 @@ std::string agent_message(const oci::LinuxSeccomp& profile, pid_t pid, const oci
         .dump();
 }
 
-void Filter::Release::operator()(void* ctx) const { seccomp_release(ctx); }
+namespace {
 
-Filter::~Filter() = default;
+struct ReleaseContext {
+    void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
+};
+using Context = std::unique_ptr<void, ReleaseContext>;
+
+// The kernel takes a filter of at most this many instructions (BPF_MAXINSNS).
+constexpr size_t max_instructions = 4096;
+
+// Default actions for which an unknown syscall must not get ENOSYS: they let it run (TRACE: a
+// tracer copes with new syscalls itself), or already answer ENOSYS.
+bool lets_new_syscalls_through(const oci::LinuxSeccomp& profile) {
+    const std::string& action = profile.defaultAction;
+    if (action == "SCMP_ACT_ALLOW" || action == "SCMP_ACT_LOG" || action == "SCMP_ACT_TRACE") return true;
+    return action == "SCMP_ACT_ERRNO" && profile.defaultErrnoRet == ENOSYS;
+}
+
+// The highest syscall the profile names, per architecture of the filter (the native one and those
+// listed); an architecture for which it names none gets no limit.
+std::vector<ArchLimit> last_named_syscalls(const oci::LinuxSeccomp& profile) {
+    std::vector<uint32_t> arches{seccomp_arch_native()};
+    for (const auto& name : profile.architectures) {
+        const uint32_t arch = arch_token(name);
+        if (std::find(arches.begin(), arches.end(), arch) == arches.end()) arches.push_back(arch);
+    }
+    std::vector<ArchLimit> limits;
+    for (const uint32_t arch : arches) {
+        int last = -1;
+        for (const auto& call : profile.syscalls) {
+            for (const auto& name : call.names) last = std::max(last, seccomp_syscall_resolve_name_arch(arch, name.c_str()));
+        }
+        if (last >= 0) limits.push_back({arch, static_cast<uint32_t>(last)});
+    }
+    return limits;
+}
+
+std::vector<sock_filter> export_program(scmp_filter_ctx ctx) {
+    UniqueFd memory(::memfd_create("hull-seccomp-bpf", MFD_CLOEXEC));
+    if (!memory) throw_errno("linux.seccomp: memfd_create for the filter program");
+    check(seccomp_export_bpf(ctx, memory.get()), "linux.seccomp: export the filter program");
+    std::vector<sock_filter> program;
+    sock_filter insn{};
+    ssize_t n;
+    for (off_t at = 0; (n = ::pread(memory.get(), &insn, sizeof insn, at)) == sizeof insn; at += n) program.push_back(insn);
+    if (n != 0) throw_errno("linux.seccomp: read the filter program", n < 0 ? errno : EIO);
+    return program;
+}
+
+unsigned kernel_flags(const oci::LinuxSeccomp& profile, bool listener) {
+    unsigned flags = listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    for (const auto& flag : profile.flags) {
+        if (flag == "SECCOMP_FILTER_FLAG_TSYNC") flags |= SECCOMP_FILTER_FLAG_TSYNC;
+        if (flag == "SECCOMP_FILTER_FLAG_LOG") flags |= SECCOMP_FILTER_FLAG_LOG;
+        if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        // It changes how a notified call waits for the agent: the kernel takes it with a listener only.
+        if (flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" && listener) flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    }
+    // TSYNC reports a thread that failed to sync by its tid, which is also the listener's return
+    // value: the kernel wants TSYNC_ESRCH with both.
+    if ((flags & SECCOMP_FILTER_FLAG_TSYNC) != 0 && listener) flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    return flags;
+}
+
+}  // namespace
 
 Filter Filter::compile(const oci::LinuxSeccomp& profile) {
     validate(profile);
     const uint32_t default_action = action_value(profile.defaultAction, profile.defaultErrnoRet);
-    Filter filter;
-    filter.ctx_.reset(seccomp_init(default_action));
-    auto& ctx = filter.ctx_;
+    Context ctx(seccomp_init(default_action));
     if (!ctx) throw Error("linux.seccomp: seccomp_init failed");
-    // libseccomp sets no_new_privs on load by default; process.noNewPrivileges decides that, and
-    // the caller sets it (or keeps CAP_SYS_ADMIN for the load) itself.
-    check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "linux.seccomp: clear the no_new_privs attribute");
     for (const auto& arch : profile.architectures) {
         const int rc = seccomp_arch_add(ctx.get(), arch_token(arch));
         if (rc < 0 && rc != -EEXIST) check(rc, "linux.seccomp.architectures: add " + arch);
     }
-    for (const auto& flag : profile.flags) {
-        if (flag == "SECCOMP_FILTER_FLAG_TSYNC") check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1), "seccomp flag " + flag);
-        if (flag == "SECCOMP_FILTER_FLAG_LOG") check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_LOG, 1), "seccomp flag " + flag);
-        if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_SSB, 1), "seccomp flag " + flag);
-        if (flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") {
-            throw Error("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6 (this build has " +
-                        std::to_string(seccomp_version()->major) + "." + std::to_string(seccomp_version()->minor) + ")");
-        }
-    }
+    Filter filter;
     for (size_t i = 0; i < profile.syscalls.size(); ++i) {
         const auto& call = profile.syscalls[i];
         const uint32_t action = action_value(call.action, call.errnoRet);
@@ -199,18 +254,25 @@ Filter Filter::compile(const oci::LinuxSeccomp& profile) {
             add_rule(ctx.get(), action, number, call.args, "linux.seccomp.syscalls[" + std::to_string(i) + "] " + name);
         }
     }
+    if (!lets_new_syscalls_through(profile)) filter.program_ = enosys_stub(last_named_syscalls(profile));
+    const std::vector<sock_filter> rules = export_program(ctx.get());
+    filter.program_.insert(filter.program_.end(), rules.begin(), rules.end());
+    if (filter.program_.size() > max_instructions) {
+        throw Error("linux.seccomp: the filter takes " + std::to_string(filter.program_.size()) +
+                    " BPF instructions, more than the kernel's " + std::to_string(max_instructions));
+    }
+    filter.flags_ = kernel_flags(profile, filter.uses_notify_);
     return filter;
 }
 
 UniqueFd Filter::load() const {
-    check(seccomp_load(ctx_.get()), "linux.seccomp: load filter");
-    if (!uses_notify_) return {};
-    // The context owns its notify fd and closes it on release: keep a duplicate.
-    const int fd = seccomp_notify_fd(ctx_.get());
-    if (fd < 0) throw Error("linux.seccomp: no notify fd");
-    UniqueFd listener(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
-    if (!listener) throw_errno("linux.seccomp: duplicate notify fd");
-    return listener;
+    // no_new_privs is the caller's (process.noNewPrivileges decides it, or CAP_SYS_ADMIN allows the load).
+    sock_fprog program{static_cast<unsigned short>(program_.size()), const_cast<sock_filter*>(program_.data())};
+    const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags_, &program);
+    if (rc < 0) throw_errno("linux.seccomp: load filter");
+    // The listener fd is the kernel's new close-on-exec fd: nothing runs between the load and the
+    // caller's hand-off to the agent.
+    return uses_notify_ ? UniqueFd(static_cast<int>(rc)) : UniqueFd();
 }
 
 }  // namespace hull::seccomp

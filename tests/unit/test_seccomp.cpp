@@ -52,6 +52,34 @@ TEST(SeccompTest, BlockedSyscallReturnsTheConfiguredErrno) {
               0);
 }
 
+// The ENOSYS stub: a syscall above every one the profile names is newer than the profile and gets
+// ENOSYS (libc falls back); an older one it does not name still gets the default action.
+TEST(SeccompTest, SyscallsNewerThanTheProfileGetEnosys) {
+    const auto probe = [] {
+        if (::syscall(SYS_getppid) <= 0) return 1;                                    // allowed
+        if (::syscall(1000) != -1 || errno != ENOSYS) return 2;                      // no such syscall yet
+        if (::syscall(SYS_clone3, nullptr, 0) != -1 || errno != ENOSYS) return 3;    // newer than the profile
+        if (::syscall(SYS_getcwd, nullptr, 0) != -1 || errno != EPERM) return 4;     // older, not named: default
+        return 0;
+    };
+    EXPECT_EQ(in_child_with(profile_from(R"({"defaultAction":"SCMP_ACT_ERRNO",
+        "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})"), probe), 0);
+    // x86 and x32 listed too (docker's and podman's profiles): the native calls are stubbed alike.
+    EXPECT_EQ(in_child_with(profile_from(R"({"defaultAction":"SCMP_ACT_ERRNO",
+        "architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
+        "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})"), probe), 0);
+    // A killing default kills for an old unnamed call, but a new one still gets ENOSYS.
+    const auto kill_profile = profile_from(R"({"defaultAction":"SCMP_ACT_KILL_PROCESS",
+        "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})");
+    EXPECT_EQ(in_child_with(kill_profile, [] { return ::syscall(1000) == -1 && errno == ENOSYS ? 0 : 1; }), 0);
+    EXPECT_EQ(in_child_with(kill_profile, [] { return static_cast<int>(::syscall(SYS_getcwd, nullptr, 0)); }), 128 + SIGSYS);
+    // A permissive default needs no stub: the unnamed old call runs.
+    EXPECT_EQ(in_child_with(profile_from(R"({"defaultAction":"SCMP_ACT_ALLOW",
+        "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO"}]})"),
+                            [] { return ::syscall(SYS_getcwd, nullptr, 0) == -1 && errno == ERANGE ? 0 : 1; }),
+              0);
+}
+
 TEST(SeccompTest, ArgumentConditions) {
     const auto profile = profile_from(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
         {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":1,
