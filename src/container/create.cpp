@@ -215,6 +215,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         run_init(ctx);
     }
     guard.track(child, true);
+    seccomp_agent.reset();  // the container's copy is the agent's only writer: it sees EOF once the fd is sent
     record.pid = child;
     record.pid_start_time = sys::process_start_time(child);
     cgroup->place(child);

@@ -278,6 +278,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         exec_child(ctx);
     }
     child_end.reset();
+    seccomp_agent.reset();  // the process's copy is the agent's only writer: it sees EOF once the fd is sent
     const SyncChannel sync(runtime_end.get());
     pid_t pid = child;
     try {

@@ -232,12 +232,14 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
     // The notify fd goes to the agent right after the load, before any other call the filter may
-    // send to it: with nobody listening yet, that call would wait forever. Then we close ours (runc
-    // too): should the agent go away, a notified call fails with ENOSYS instead of waiting forever.
+    // send to it: with nobody listening yet, that call would wait forever. Then we close ours and
+    // the connection (runc too): should the agent go away, a notified call fails with ENOSYS
+    // instead of waiting forever, and an agent reading its message to EOF gets it.
     const auto load_seccomp = [&] {
         const UniqueFd listener = seccomp_filter->load();
         if (listener && agent.socket >= 0) {
             sys::send_fd(agent.socket, listener.get(), agent.process_state_json, "linux.seccomp.listenerPath: send the notify fd");
+            ::close(agent.socket);
         }
         log::debug("seccomp filter loaded", listener ? " (notify fd sent to the agent)" : "");
     };

@@ -82,6 +82,46 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
     done
 }
 
+@test "seccomp: the runtime closes the agent connection once the notify fd is sent (an agent reading to EOF gets its message)" {
+    for nnp in true false; do
+        "$AGENT" "$TEST_DIR/agent.sock" --wait-eof --continue > "$TEST_DIR/agent.out" 2>&1 &
+        CLEANUP_PIDS+=($!)
+        for _ in $(seq 50); do [ -S "$TEST_DIR/agent.sock" ] && break; sleep 0.05; done
+        config "process.noNewPrivileges=$nnp" "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+        set_cmd 'echo survived'
+        run timeout -k 5 30 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID-$nnp"
+        cat "$TEST_DIR/agent.out"
+        [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || { echo "run hung (noNewPrivileges $nnp)"; false; }
+        [ "$status" -eq 0 ]
+        [ "${lines[-1]}" = survived ]
+        grep -q '^eof$' "$TEST_DIR/agent.out"
+        grep -q '^notified: execve' "$TEST_DIR/agent.out"
+        rm -f "$TEST_DIR/agent.sock"
+    done
+}
+
+@test "seccomp: exec into a container with a NOTIFY profile hands its own notify fd over and closes the connection" {
+    start_agent() {
+        rm -f "$TEST_DIR/agent.sock"
+        "$AGENT" "$TEST_DIR/agent.sock" --wait-eof --continue > "$TEST_DIR/$1.out" 2>&1 &
+        CLEANUP_PIDS+=($!)
+        for _ in $(seq 50); do [ -S "$TEST_DIR/agent.sock" ] && break; sleep 0.05; done
+    }
+    start_agent init
+    config "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+    set_cmd 'sleep 100'
+    timeout -k 5 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$ID"
+    timeout -k 5 30 "$RUNTIME" --root "$ROOT" start "$ID"
+    start_agent exec
+    run timeout -k 5 30 "$RUNTIME" --root "$ROOT" exec "$ID" sh -c 'echo exec-survived'
+    cat "$TEST_DIR/exec.out"
+    [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || { echo "exec hung"; false; }
+    [ "$status" -eq 0 ]
+    [ "${lines[-1]}" = exec-survived ]
+    grep -q '^eof$' "$TEST_DIR/exec.out"
+    grep -q '^notified: execve' "$TEST_DIR/exec.out"
+}
+
 @test "seccomp: an agent that goes away once it has the notify fd leaves no one waiting: notified calls fail with ENOSYS" {
     for nnp in true false; do
         "$AGENT" "$TEST_DIR/agent.sock" --quit > "$TEST_DIR/agent.out" 2>&1 &

@@ -1,8 +1,11 @@
-// seccomp-agent SOCKET [--continue|--quit]: a listenerPath agent for tests. It receives the notify fd
-// and the container process state, prints "state: <json>", then answers every notification with
-// "success, return value 0" (without doing the call) and prints "notified: <syscall>".
+// seccomp-agent SOCKET [--continue] [--quit] [--wait-eof]: a listenerPath agent for tests. It receives
+// the notify fd and the container process state, prints "state: <json>", then answers every
+// notification with "success, return value 0" (without doing the call) and prints
+// "notified: <syscall>".
 //   --continue  lets the kernel run each notified call instead (what a real agent does for most)
 //   --quit      exits once it has the fd (an agent that went away)
+//   --wait-eof  reads the connection to its end first, printing "eof" (agents that read the
+//               message until the runtime closes the connection)
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <seccomp.h>
@@ -20,12 +23,20 @@
 #include "hull/unix_socket.hpp"
 
 int main(int argc, char** argv) {
-    const std::string mode = argc == 3 ? argv[2] : "";
-    if ((argc != 2 && argc != 3) || (argc == 3 && mode != "--continue" && mode != "--quit")) {
-        std::fprintf(stderr, "usage: seccomp-agent SOCKET [--continue|--quit]\n");
+    bool continue_calls = false;
+    bool quit = false;
+    bool wait_eof = false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string option = argv[i];
+        continue_calls |= option == "--continue";
+        quit |= option == "--quit";
+        wait_eof |= option == "--wait-eof";
+        if (option != "--continue" && option != "--quit" && option != "--wait-eof") argc = 0;
+    }
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: seccomp-agent SOCKET [--continue] [--quit] [--wait-eof]\n");
         return 2;
     }
-    const bool continue_calls = mode == "--continue";
     try {
         hull::UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         sockaddr_un address{};
@@ -40,7 +51,14 @@ int main(int argc, char** argv) {
         hull::UniqueFd notify = hull::sys::receive_fd(connection.get(), &state);
         std::printf("state: %s\n", state.c_str());
         std::fflush(stdout);
-        if (mode == "--quit") return 0;
+        if (quit) return 0;
+        if (wait_eof) {
+            char byte;
+            while (::read(connection.get(), &byte, 1) > 0) {
+            }
+            std::printf("eof\n");
+            std::fflush(stdout);
+        }
         seccomp_notif* request = nullptr;
         seccomp_notif_resp* response = nullptr;
         if (seccomp_notify_alloc(&request, &response) != 0) throw hull::Error("seccomp_notify_alloc");
