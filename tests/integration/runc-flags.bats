@@ -104,6 +104,7 @@ refute_match() {
     [ "$status" -eq 0 ]
     assert_debug_text_lines "$stderr"
     run --separate-stderr rt run --bundle "$BUNDLE" "$ID"
+    echo "$stderr"
     [ "$status" -eq 0 ]
     refute_match 'debug' "$stderr"
     rt --debug run --bundle "$BUNDLE" "$ID" 2>"$TEST_DIR/stderr"
@@ -134,6 +135,16 @@ PY
     # Without --debug, no debug record.
     rt --log "$TEST_DIR/quiet.json" --log-format json run --bundle "$BUNDLE" "$ID"
     [ ! -e "$TEST_DIR/quiet.json" ] || refute_match '"level":"debug"' "$(cat "$TEST_DIR/quiet.json")"
+    # A failure after debug records is still the last line: containerd keeps the last error.
+    config 'process.args=["/no/such/program"]'
+    run rt --debug --log "$TEST_DIR/failed.json" --log-format json run --bundle "$BUNDLE" "$ID"
+    [ "$status" -ne 0 ]
+    python3 - "$TEST_DIR/failed.json" <<'PY'
+import json, sys
+records = [json.loads(line) for line in open(sys.argv[1])]
+assert any(r["level"] == "debug" for r in records), records
+assert records[-1]["level"] == "error" and "/no/such/program" in records[-1]["msg"], records[-1]
+PY
     runtime_is_runc && return
     python3 - "$TEST_DIR/log.json" "$CGROUP_PATH" <<'PY'
 import json, sys
@@ -161,4 +172,27 @@ PY
     stderr=$(cat "$TEST_DIR/stderr")
     grep -E 'level=debug msg="exec in container '"$ID"' \(pid [0-9]+\): joining .*pid.*; cgroup driver cgroupfs, path '"$CGROUP_PATH"'"' <<<"$stderr"
     grep -E 'level=debug msg="exec /bin/true \(args\[0\] true\)"' <<<"$stderr"
+}
+
+@test "--debug create, then --debug start: create logs the setup, start the container process's last steps" {
+    set_cmd 'true'
+    config 'hooks={"startContainer":[{"path":"/bin/true"}]}'
+    rt --debug create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$TEST_DIR/create.err"
+    assert_debug_text_lines "$(cat "$TEST_DIR/create.err")"
+    run --separate-stderr rt --debug start "$ID"
+    [ "$status" -eq 0 ]
+    runtime_is_runc && return  # runc's start logs nothing
+    grep -E 'level=debug msg="mounted /proc \(type proc' "$TEST_DIR/create.err"
+    grep -E 'level=debug msg="container process [0-9]+ is ready and waits for start"' "$TEST_DIR/create.err"
+    refute_match 'exec /bin/sh' "$(cat "$TEST_DIR/create.err")"
+    assert_debug_text_lines "$stderr"
+    grep -E 'level=debug msg="running hook startContainer\[0\]: /bin/true"' <<<"$stderr"
+    grep -E 'level=debug msg="exec /bin/sh \(args\[0\] sh\)"' <<<"$stderr"
+    # The records travel with the container process's reply: start without --debug shows none.
+    wait_for_status "$ID" stopped
+    rt delete "$ID"
+    rt --debug create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+    run --separate-stderr rt start "$ID"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
 }
