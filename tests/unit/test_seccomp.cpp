@@ -64,10 +64,22 @@ TEST(SeccompTest, SyscallsNewerThanTheProfileGetEnosys) {
     };
     EXPECT_EQ(in_child_with(profile_from(R"({"defaultAction":"SCMP_ACT_ERRNO",
         "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})"), probe), 0);
-    // x86 and x32 listed too (docker's and podman's profiles): the native calls are stubbed alike.
-    EXPECT_EQ(in_child_with(profile_from(R"({"defaultAction":"SCMP_ACT_ERRNO",
+    // x86 and x32 listed too (docker's and podman's profiles): the native calls are stubbed alike,
+    // and x32's numbers (bit 30 set) against x32's own limit.
+    const auto multi_arch = profile_from(R"({"defaultAction":"SCMP_ACT_ERRNO",
         "architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
-        "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})"), probe), 0);
+        "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})");
+    EXPECT_EQ(in_child_with(multi_arch, probe), 0);
+#if defined(__x86_64__)
+    constexpr long x32_bit = 0x40000000;
+    EXPECT_EQ(in_child_with(multi_arch,
+                            [] {
+                                if (::syscall(x32_bit | 1000) != -1 || errno != ENOSYS) return 1;
+                                if (::syscall(x32_bit | SYS_getcwd, nullptr, 0) != -1 || errno != EPERM) return 2;
+                                return 0;
+                            }),
+              0);
+#endif
     // A killing default kills for an old unnamed call, but a new one still gets ENOSYS.
     const auto kill_profile = profile_from(R"({"defaultAction":"SCMP_ACT_KILL_PROCESS",
         "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})");
