@@ -39,7 +39,10 @@ private:
 // Whether the profile has SCMP_ACT_NOTIFY rules (and so needs its listenerPath agent).
 bool uses_notify(const oci::LinuxSeccomp& profile);
 
-// The linux.seccomp.flags hull applies (`features` lists them).
+// What linux.seccomp takes, from the tables validate() uses (`features` lists them).
+std::vector<std::string> supported_actions();
+std::vector<std::string> supported_operators();
+std::vector<std::string> supported_architectures();  // those this libseccomp can filter here
 std::vector<std::string> supported_flags();
 
 // Connects to the agent at listenerPath; the error leads with runc's words, which callers match.

@@ -1,6 +1,7 @@
 // linux.seccomp → libseccomp filter.
 #include "hull/seccomp.hpp"
 
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -26,6 +27,13 @@ namespace {
 constexpr std::array<const char*, 9> action_names{"SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
                                                   "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
                                                   "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY"};
+// runtime-spec's architectures; those this libseccomp does not know are refused.
+constexpr std::array<const char*, 23> architecture_names{
+    "SCMP_ARCH_AARCH64",  "SCMP_ARCH_ARM",      "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",      "SCMP_ARCH_MIPS",
+    "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",     "SCMP_ARCH_MIPSEL64",  "SCMP_ARCH_MIPSEL64N32",
+    "SCMP_ARCH_PARISC",   "SCMP_ARCH_PARISC64", "SCMP_ARCH_PPC",         "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",
+    "SCMP_ARCH_RISCV64",  "SCMP_ARCH_S390",     "SCMP_ARCH_S390X",       "SCMP_ARCH_SH",        "SCMP_ARCH_SHEB",
+    "SCMP_ARCH_X32",      "SCMP_ARCH_X86",      "SCMP_ARCH_X86_64"};
 constexpr std::array<std::pair<const char*, scmp_compare>, 7> operators{{{"SCMP_CMP_NE", SCMP_CMP_NE},
                                                                         {"SCMP_CMP_LT", SCMP_CMP_LT},
                                                                         {"SCMP_CMP_LE", SCMP_CMP_LE},
@@ -46,10 +54,14 @@ bool known(const Array& names, const std::string& name) {
 }
 
 uint32_t arch_token(const std::string& name) {
-    if (name.rfind("SCMP_ARCH_", 0) != 0) return 0;
+    if (!known(architecture_names, name)) return 0;
     std::string lower = name.substr(10);
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return seccomp_arch_resolve_name(lower.c_str());
+}
+
+bool same_byte_order_as_native(uint32_t arch) {
+    return ((arch ^ seccomp_arch_native()) & __AUDIT_ARCH_LE) == 0;
 }
 
 uint32_t action_value(const std::string& action, std::optional<uint32_t> errno_ret) {
@@ -109,8 +121,12 @@ void validate(const oci::LinuxSeccomp& profile) {
     }
     if (profile.defaultAction == "SCMP_ACT_NOTIFY") throw Error(base + ".defaultAction: SCMP_ACT_NOTIFY is not allowed as the default");
     for (size_t i = 0; i < profile.architectures.size(); ++i) {
-        if (arch_token(profile.architectures[i]) == 0) {
-            throw Error(base + ".architectures[" + std::to_string(i) + "]: unknown architecture \"" + profile.architectures[i] + "\"");
+        const std::string field = base + ".architectures[" + std::to_string(i) + "]";
+        const uint32_t arch = arch_token(profile.architectures[i]);
+        if (arch == 0) throw Error(field + ": unknown architecture \"" + profile.architectures[i] + "\"");
+        if (!same_byte_order_as_native(arch)) {
+            throw Error(field + ": " + profile.architectures[i] +
+                        " has the other byte order than this host's; one filter cannot hold both (libseccomp)");
         }
     }
     for (size_t i = 0; i < profile.flags.size(); ++i) {
@@ -149,6 +165,24 @@ void validate(const oci::LinuxSeccomp& profile) {
 bool uses_notify(const oci::LinuxSeccomp& profile) {
     return std::any_of(profile.syscalls.begin(), profile.syscalls.end(),
                        [](const oci::LinuxSyscall& call) { return call.action == "SCMP_ACT_NOTIFY"; });
+}
+
+std::vector<std::string> supported_actions() { return {action_names.begin(), action_names.end()}; }
+
+std::vector<std::string> supported_operators() {
+    std::vector<std::string> names;
+    for (const auto& op : operators) names.emplace_back(op.first);
+    return names;
+}
+
+// Those this libseccomp knows and can put in one filter with the native one.
+std::vector<std::string> supported_architectures() {
+    std::vector<std::string> names;
+    for (const char* name : architecture_names) {
+        const uint32_t arch = arch_token(name);
+        if (arch != 0 && same_byte_order_as_native(arch)) names.emplace_back(name);
+    }
+    return names;
 }
 
 std::vector<std::string> supported_flags() { return {flag_names.begin(), flag_names.end()}; }

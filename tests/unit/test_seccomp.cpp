@@ -92,6 +92,36 @@ TEST(SeccompTest, SyscallsNewerThanTheProfileGetEnosys) {
               0);
 }
 
+// `features` lists the tables validate() uses: everything listed compiles, and a filter over every
+// architecture at once keeps its ENOSYS stub working.
+TEST(SeccompTest, EverythingFeaturesListsCompiles) {
+    oci::Json profile = {{"defaultAction", "SCMP_ACT_ERRNO"}, {"listenerPath", "/run/agent.sock"}};
+    profile["architectures"] = hull::seccomp::supported_architectures();
+    profile["flags"] = hull::seccomp::supported_flags();
+    oci::Json syscalls = oci::Json::array();
+    for (const auto& action : hull::seccomp::supported_actions()) {
+        if (action != "SCMP_ACT_ERRNO") syscalls.push_back({{"names", {"getppid"}}, {"action", action}});
+    }
+    for (const auto& op : hull::seccomp::supported_operators()) {
+        syscalls.push_back({{"names", {"personality"}}, {"action", "SCMP_ACT_ALLOW"}, {"args", {{{"index", 0}, {"value", 8}, {"op", op}}}}});
+    }
+    syscalls.push_back({{"names", {"exit_group", "exit"}}, {"action", "SCMP_ACT_ALLOW"}});
+    profile["syscalls"] = syscalls;
+    EXPECT_NO_THROW(hull::seccomp::Filter::compile(profile_from(profile.dump())));
+    EXPECT_GE(hull::seccomp::supported_architectures().size(), 3U);
+
+    profile.erase("listenerPath");
+    profile["flags"] = oci::Json::array();
+    profile["syscalls"] = {{{"names", {"exit_group", "exit", "getppid"}}, {"action", "SCMP_ACT_ALLOW"}}};
+    EXPECT_EQ(in_child_with(profile_from(profile.dump()),
+                            [] {
+                                if (::syscall(SYS_getppid) <= 0) return 1;
+                                if (::syscall(1000) != -1 || errno != ENOSYS) return 2;
+                                return ::syscall(SYS_getcwd, nullptr, 0) == -1 && errno == EPERM ? 0 : 3;
+                            }),
+              0);
+}
+
 TEST(SeccompTest, ArgumentConditions) {
     const auto profile = profile_from(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
         {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":1,
@@ -173,6 +203,10 @@ TEST(SeccompTest, ValidationNamesThePath) {
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_Z80"]})",
           "linux.seccomp.architectures[0]: unknown architecture");
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_NOPE"]})", "linux.seccomp.flags[0]: unknown flag");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_S390X"]})",
+          "linux.seccomp.architectures[1]: SCMP_ARCH_S390X has the other byte order");
+#endif
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_X"}]})",
           "linux.seccomp.syscalls[0].action: unknown action");
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_XX"}]}]})",
