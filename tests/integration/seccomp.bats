@@ -63,14 +63,14 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
     assert_nothing_left "$ID"
 }
 
-@test "seccomp: NOTIFY on the calls the runtime itself makes before execve (execve, openat, read, close) does not hang" {
+@test "seccomp: NOTIFY on the calls the runtime itself makes after the load (capabilities, user, signals, files, execve) does not hang" {
     # With noNewPrivileges false the filter is loaded before the user and capabilities are set, so
-    # the runtime's own openat/read/close there are notified too: they reach the agent.
+    # the runtime's own capset/prctl/openat there are notified too: they reach the agent.
     for nnp in true false; do
         "$AGENT" "$TEST_DIR/agent.sock" --continue > "$TEST_DIR/agent.out" 2>&1 &
         CLEANUP_PIDS+=($!)
         for _ in $(seq 50); do [ -S "$TEST_DIR/agent.sock" ] && break; sleep 0.05; done
-        config "process.noNewPrivileges=$nnp" "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"execve\",\"openat\",\"open\",\"read\",\"close\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+        config "process.noNewPrivileges=$nnp" "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"execve\",\"openat\",\"open\",\"read\",\"close\",\"capset\",\"capget\",\"prctl\",\"setresuid\",\"setresgid\",\"setgroups\",\"umask\",\"rt_sigaction\",\"rt_sigprocmask\",\"fcntl\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
         set_cmd 'echo survived'
         run timeout -k 5 30 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID-$nnp"
         cat "$TEST_DIR/agent.out"
@@ -78,6 +78,8 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
         [ "$status" -eq 0 ]
         [ "${lines[-1]}" = survived ]
         grep -q '^notified: execve' "$TEST_DIR/agent.out"
+        grep -q '^notified: rt_sigaction' "$TEST_DIR/agent.out"
+        if [ "$nnp" = false ]; then grep -q '^notified: capset' "$TEST_DIR/agent.out"; fi
         rm -f "$TEST_DIR/agent.sock"
     done
 }
