@@ -130,7 +130,10 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         ns::enter_new_time_namespace(linux.timeOffsets);
     }
     if (log::debug_enabled()) log::debug("namespaces: ", ns::describe(plan));
-    if (spec.hostname) ns::set_hostname(*spec.hostname);
+    if (spec.hostname) {
+        ns::set_hostname(*spec.hostname);
+        log::debug("hostname ", *spec.hostname);
+    }
     if (spec.domainname) ns::set_domainname(*spec.domainname);
     if (!ctx.no_new_keyring) {
         if (ctx.procfs != nullptr) lsm::apply_key_label(*ctx.procfs, config.labels);

@@ -246,6 +246,8 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     if (seccomp_filter != nullptr && !process.noNewPrivileges) load_seccomp();
     process::switch_user_and_capabilities(process);
     if (process.noNewPrivileges) process::set_no_new_privileges();
+    log::debug("process: uid ", process.user.uid, ", gid ", process.user.gid, ", ", process.user.additionalGids.size(),
+               " additional gids", process.noNewPrivileges ? ", no_new_privs" : "");
     if (seccomp_filter != nullptr && process.noNewPrivileges) load_seccomp();
     if (last_step) last_step();
     reset_signals();

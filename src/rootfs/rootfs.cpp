@@ -387,6 +387,8 @@ void finalize(const Context& ctx) {
     if (spec.linux) {
         mask_paths(spec.linux->maskedPaths, root.get(), ctx.mount_label);
         make_paths_readonly(spec.linux->readonlyPaths, root.get());
+        log::debug("masked ", spec.linux->maskedPaths.size(), " paths, made ", spec.linux->readonlyPaths.size(),
+                   " paths read-only");
     }
     if (spec.root && spec.root->readonly && mount_setattr(root.get(), 0, MOUNT_ATTR_RDONLY, 0) != 0) {
         throw_errno("root.readonly: make / read-only");

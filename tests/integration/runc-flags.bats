@@ -153,6 +153,7 @@ for wanted in ("cgroup: driver cgroupfs, path " + sys.argv[2], "mounted /proc (t
                "running hook prestart[0]: /bin/true", "running hook startContainer[0]: /bin/true",
                "seccomp filter loaded", "exec /bin/sh (args[0] sh)"):
     assert wanted in msgs, "%r not in %s" % (wanted, msgs)
+assert any(m.startswith("process: uid 0, gid 0") for m in msgs), msgs
 PY
 }
 

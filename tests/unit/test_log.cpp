@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -6,7 +7,9 @@
 #include <string_view>
 
 #include "hull/log.hpp"
+#include "hull/fd.hpp"
 #include "hull/syscall.hpp"
+#include "src/container/sync.hpp"
 
 namespace {
 
@@ -78,6 +81,24 @@ TEST_F(LogTest, ForwardedRecordsAreReplayedAndStripped) {
     const std::string second = hull::sys::read_file(path_ + ".2");
     EXPECT_EQ(second.find("debug"), std::string::npos) << second;
     EXPECT_NE(second.find("a warning"), std::string::npos) << second;
+}
+
+// The container process's records reach the runtime's log while it waits for a message: the
+// receive that expects Ready logs them on the way.
+TEST_F(LogTest, SyncChannelCarriesRecordsToTheRuntimeLog) {
+    hull::log::init({path_, hull::log::Format::Json, true});
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), 0);
+    const hull::UniqueFd runtime_end(fds[0]), child_end(fds[1]);
+    using hull::container::Message;
+    hull::container::forward_log(child_end.get());
+    hull::log::debug("mounted /proc (type proc, source proc)");
+    hull::container::SyncChannel(child_end.get()).send(Message::Ready);
+    hull::log::forward_to({});
+    EXPECT_EQ(hull::sys::read_file(path_), "");
+
+    EXPECT_EQ(hull::container::SyncChannel(runtime_end.get()).expect(Message::Ready, "ready"), "");
+    EXPECT_NE(hull::sys::read_file(path_).find("\"msg\":\"mounted /proc (type proc, source proc)\""), std::string::npos);
 }
 
 TEST_F(LogTest, ReplayLeavesTextThatIsNotARecord) {
