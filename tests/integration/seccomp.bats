@@ -124,6 +124,21 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
     grep -q '^notified: execve' "$TEST_DIR/exec.out"
 }
 
+@test "seccomp: exec with no agent at listenerPath any more fails in runc's words and runs nothing" {
+    "$AGENT" "$TEST_DIR/agent.sock" --continue > "$TEST_DIR/agent.out" 2>&1 &
+    CLEANUP_PIDS+=($!)
+    for _ in $(seq 50); do [ -S "$TEST_DIR/agent.sock" ] && break; sleep 0.05; done
+    config "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+    set_cmd 'sleep 100'
+    timeout -k 5 30 "$RUNTIME" --root "$ROOT" run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+    rm -f "$TEST_DIR/agent.sock"  # the agent took its one connection; now nobody listens there
+    run timeout -k 5 30 "$RUNTIME" --root "$ROOT" exec "$ID" touch /tmp/exec-ran
+    [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || { echo "exec hung"; false; }
+    assert_failed "failed to connect with seccomp agent specified in the seccomp profile: .*agent.sock.*No such file or directory"
+    [ ! -e "$BUNDLE/rootfs/tmp/exec-ran" ]
+    [ "$(rt ps "$ID" | wc -l)" -eq 2 ]  # the header and the init: no exec'd process left
+}
+
 @test "seccomp: an agent that goes away once it has the notify fd leaves no one waiting: notified calls fail with ENOSYS" {
     for nnp in true false; do
         "$AGENT" "$TEST_DIR/agent.sock" --quit > "$TEST_DIR/agent.out" 2>&1 &
@@ -144,7 +159,7 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
     config "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/nobody.sock\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
     run timeout -k 5 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$ID"
     [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || { echo "create hung"; false; }
-    assert_failed "failed to connect with seccomp agent specified in the seccomp profile: .*$TEST_DIR/nobody.sock: No such file or directory"
+    assert_failed "failed to connect with seccomp agent specified in the seccomp profile: .*$TEST_DIR/nobody.sock.*No such file or directory"
     assert_nothing_left "$ID"
     assert_root_empty
 }
