@@ -85,6 +85,7 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
 }
 
 @test "seccomp: the runtime closes the agent connection once the notify fd is sent (an agent reading to EOF gets its message)" {
+    skip_if_runc "runc 1.1.5 keeps the agent connection open until it exits: an agent reading to EOF deadlocks with it"
     for nnp in true false; do
         "$AGENT" "$TEST_DIR/agent.sock" --wait-eof --continue > "$TEST_DIR/agent.out" 2>&1 &
         CLEANUP_PIDS+=($!)
@@ -103,6 +104,7 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
 }
 
 @test "seccomp: exec into a container with a NOTIFY profile hands its own notify fd over and closes the connection" {
+    skip_if_runc "runc 1.1.5 keeps the agent connection open until it exits: an agent reading to EOF deadlocks with it"
     start_agent() {
         rm -f "$TEST_DIR/agent.sock"
         "$AGENT" "$TEST_DIR/agent.sock" --wait-eof --continue > "$TEST_DIR/$1.out" 2>&1 &
@@ -165,6 +167,7 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
 }
 
 @test "seccomp: NOTIFY on write or sendmsg (the runtime's own calls before the agent has the fd) is refused at create, naming the field" {
+    skip_if_runc "runc 1.1.5 refuses NOTIFY on write only, in words that name no field"
     for call in write sendmsg; do
         config "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\"},{\"names\":[\"mkdir\",\"$call\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
         run timeout -k 5 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$ID"
@@ -231,6 +234,7 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
 }
 
 @test "seccomp: every flag features lists as supported loads, with a NOTIFY listener and without" {
+    skip_if_runc "runc 1.1.5 has no features verb"
     flags=$(rt features | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["linux"]["seccomp"]["supportedFlags"]))')
     [[ "$flags" == *SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV* ]]
     set_cmd 'mkdir /tmp/made 2>&1; echo still-running'
