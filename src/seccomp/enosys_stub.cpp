@@ -4,6 +4,7 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <limits>
