@@ -222,9 +222,8 @@ void keep_only_preserved_fds(unsigned preserved) {
     }
 }
 
-void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const seccomp::Filter* seccomp_filter,
-                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels,
-                     const std::function<void()>& last_step) {
+void lock_down(const oci::Process& process, const oci::Linux& linux, const seccomp::Filter* seccomp_filter,
+               const std::string& executable, const SeccompAgent& agent, const ExecLabels& labels) {
     if (linux.personality) process::apply_personality(*linux.personality);
     // First: the write needs /proc before seccomp may forbid it and while we are still root.
     if (labels.labels.apparmor_profile || labels.labels.selinux_label) lsm::apply_exec_labels(*labels.procfs, labels.labels);
@@ -249,7 +248,9 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     log::debug("process: uid ", process.user.uid, ", gid ", process.user.gid, ", ", process.user.additionalGids.size(),
                " additional gids", process.noNewPrivileges ? ", no_new_privs" : "");
     if (seccomp_filter != nullptr && process.noNewPrivileges) load_seccomp();
-    if (last_step) last_step();
+}
+
+void exec_program(const oci::Process& process, const std::string& executable, int ready_fd) {
     reset_signals();
     auto argv = sys::c_strings(process.args);
     auto envp = sys::c_strings(process.env);
