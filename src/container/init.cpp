@@ -126,6 +126,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         if (plan.owns(CLONE_NEWUSER)) dumpable.emplace();
         ns::enter_new_time_namespace(linux.timeOffsets);
     }
+    if (plan.has(CLONE_NEWNET)) ns::bring_up_loopback();
     if (spec.hostname) ns::set_hostname(*spec.hostname);
     if (spec.domainname) ns::set_domainname(*spec.domainname);
     if (!ctx.no_new_keyring) {

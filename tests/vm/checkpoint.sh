@@ -42,8 +42,9 @@ def write(name, script, extra_mounts=()):
     with open(os.path.join(work, name, "config.json"), "w") as f:
         json.dump(c, f, indent=1)
 
-write("counter", counter)
-write("copy", counter)        # the restore of counter's image under a new id, with its own /data
+for name in ("counter", "leave", "paused", "fg"):
+    write(name, counter)
+write("copy", counter)        # leave's image restored under a new id, with its own /data
 write("tmpfs", "echo kept >/scratch/note; " + counter,
       [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "size=1m"]}])
 write("tcp", tcp)
