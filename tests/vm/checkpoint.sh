@@ -28,7 +28,8 @@ base = json.load(open(os.path.join(work, "base", "config.json")))
 guest = "/run/criulane"
 base["root"] = {"path": guest + "/rootfs", "readonly": False}
 counter = "i=0; while :; do echo $i >>/data/log; i=$((i+1)); sleep 0.2; done"
-tcp = ("nc -l -p 5000 >/data/received & "
+# (busybox nc quits when its stdin ends: the server's never does)
+tcp = ("sleep 100000 | nc -l -p 5000 >/data/received & "
        "sleep 1; (echo connected >/data/client; while [ ! -e /data/go ]; do sleep 0.2; done; echo after-restore) | nc 127.0.0.1 5000 & "
        "wait")
 
@@ -53,7 +54,7 @@ PY
 echo "# booting the checkpoint VM (qemu TCG, -smp 2)"
 start=$(date +%s)
 (cd "$work" && HULL_VM_RW="$project" HULL_VM_ENV="HULL_BIN" HULL_VM_TIMEOUT=${HULL_VM_TIMEOUT:-600} \
-    "$here/run-in-vm.sh" "$here/checkpoint-guest.sh" "$work")
+    "$here/run-in-vm.sh" ${HULL_LANE_GUEST:-$here/checkpoint-guest.sh} "$work")
 status=$?
 echo "# checkpoint VM lane: $(($(date +%s) - start)) s wall (boot included)"
 if [ "$status" = 124 ] || [ "$status" = 125 ]; then
