@@ -49,6 +49,11 @@ Plan plan(const oci::Spec& spec);
 
 // The namespace types hull creates and joins, sorted: what `features` reports.
 std::vector<std::string> known_types();
+// The runtime-spec type names of the CLONE_NEW* flags in `flags` ("user, pid"), "none" for none.
+std::string type_names(uint64_t flags);
+// What a plan does, for debug lines: "created pid, ipc; joined network /var/run/netns/x".
+std::string describe(const Plan& plan);
+
 // clone flag for a runtime-spec namespace type name; 0 when unknown.
 uint64_t clone_flag_for(const std::string& type);
 

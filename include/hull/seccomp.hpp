@@ -1,8 +1,10 @@
 // linux.seccomp → a loaded seccomp filter (libseccomp).
 #pragma once
 
-#include <memory>
+#include <linux/filter.h>
+
 #include <string>
+#include <vector>
 
 #include "hull/fd.hpp"
 #include "oci/config.hpp"
@@ -18,11 +20,9 @@ void validate(const oci::LinuxSeccomp& profile);
 // exists (the clone inherits it), and loaded in the process it governs.
 class Filter {
 public:
-    // Validates (errors name the JSON path) and builds the filter.
+    // Validates (errors name the JSON path) and builds the filter: the profile's rules, behind a
+    // stub giving ENOSYS to syscalls newer than the profile when its default action denies.
     static Filter compile(const oci::LinuxSeccomp& profile);
-    Filter(Filter&&) noexcept = default;
-    Filter& operator=(Filter&&) noexcept = default;
-    ~Filter();
 
     // Loads the filter into the calling thread (needs no_new_privs or CAP_SYS_ADMIN). Returns the
     // notify listener fd when the profile uses SCMP_ACT_NOTIFY, else an empty UniqueFd.
@@ -30,16 +30,23 @@ public:
     bool uses_notify() const noexcept { return uses_notify_; }
 
 private:
-    struct Release {
-        void operator()(void* ctx) const;
-    };
     Filter() = default;
-    std::unique_ptr<void, Release> ctx_;
+    std::vector<sock_filter> program_;
+    unsigned flags_ = 0;  // SECCOMP_FILTER_FLAG_*
     bool uses_notify_ = false;
 };
 
 // Whether the profile has SCMP_ACT_NOTIFY rules (and so needs its listenerPath agent).
 bool uses_notify(const oci::LinuxSeccomp& profile);
+
+// What linux.seccomp takes, from the tables validate() uses (`features` lists them).
+std::vector<std::string> supported_actions();
+std::vector<std::string> supported_operators();
+std::vector<std::string> supported_architectures();  // those this libseccomp can filter here
+std::vector<std::string> supported_flags();
+
+// Connects to the agent at listenerPath; the error leads with runc's words, which callers match.
+UniqueFd connect_agent(const oci::LinuxSeccomp& profile);
 
 // What the agent at listenerPath receives with the notify fd: the container process state
 // ({"ociVersion","fds":["seccompFd"],"pid","metadata","state"}), as runtime-spec requires.

@@ -29,6 +29,9 @@ void write_file(const std::string& path, const std::string& data);
 // Then the state root is $XDG_RUNTIME_DIR/hull and cgroups are made only where delegated.
 bool unprivileged();
 
+// Writes all of `data` (retrying short writes and EINTR); failures name `what`.
+void write_all(int fd, const std::string& data, const std::string& what);
+
 // Replaces `name` in the directory `dirfd` with a file holding `data`, atomically: the data goes
 // to a temporary file created there with O_EXCL|O_NOFOLLOW (never through a symlink someone
 // planted) and renamed over `name`. Readers see the old file or the whole new one.

@@ -203,7 +203,7 @@ std::unique_ptr<Manager> for_new_container(const ManagerRequest& request, const 
     const std::string why = why_no_cgroup(layout, path);
     if (why.empty()) return std::make_unique<CgroupfsManager>(std::move(layout), std::move(path));
     check_without_cgroup(resources, why);
-    log::debug("no cgroup for the container: " + why);
+    log::debug("no cgroup for the container: ", why);
     return std::make_unique<NoCgroup>(std::move(layout), why);
 }
 

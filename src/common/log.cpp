@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -67,6 +68,7 @@ struct LoggerState {
     std::shared_ptr<spdlog::logger> file;  // null without --log
     bool debug = false;
     bool json_to_stderr = false;  // --log-format json without --log: runc writes the JSON lines to stderr
+    Forward forward;              // set in a process the runtime cloned
 };
 
 LoggerState& state() {
@@ -74,14 +76,46 @@ LoggerState& state() {
     return instance;
 }
 
+// A forwarded record: the mark, a level code, the message's length, ':' and the message.
+constexpr char record_mark = '\x1e';
+
+char level_code(spdlog::level::level_enum level) {
+    switch (level) {
+        case spdlog::level::trace:
+        case spdlog::level::debug: return 'd';
+        case spdlog::level::info: return 'i';
+        case spdlog::level::warn: return 'w';
+        default: return 'e';
+    }
+}
+
+spdlog::level::level_enum level_of_code(char code) {
+    switch (code) {
+        case 'd': return spdlog::level::debug;
+        case 'i': return spdlog::level::info;
+        case 'w': return spdlog::level::warn;
+        default: return spdlog::level::err;
+    }
+}
+
 void write(spdlog::level::level_enum level, const std::string& message) {
     auto& s = state();
+    if (s.forward) {
+        try {
+            s.forward(std::string(1, record_mark) + level_code(level) + std::to_string(message.size()) + ':' + message);
+        } catch (const std::exception&) {
+            // The runtime is gone or stopped listening: the record has nowhere to go.
+        }
+        return;
+    }
     if (s.file) {
         s.file->log(level, message);
         return;
     }
-    if (s.json_to_stderr) {
-        std::fputs(runc_line(Format::Json, level, message, std::chrono::system_clock::now()).c_str(), stderr);
+    if (s.json_to_stderr || level == spdlog::level::debug) {
+        // runc's shape on stderr too: JSON records, or logrus text lines for debug.
+        const Format format = s.json_to_stderr ? Format::Json : Format::Text;
+        std::fputs(runc_line(format, level, message, std::chrono::system_clock::now()).c_str(), stderr);
         return;
     }
     if (level == spdlog::level::err) return;  // errors reach stderr through error()
@@ -94,6 +128,7 @@ void init(const Options& options) {
     auto& s = state();
     s.debug = options.debug;
     s.json_to_stderr = options.path.empty() && options.format == Format::Json;
+    s.file.reset();
     if (options.path.empty()) return;
     auto sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(options.path, false);
     s.file = std::make_shared<spdlog::logger>("hull", std::move(sink));
@@ -103,15 +138,40 @@ void init(const Options& options) {
 }
 
 
-void debug(const std::string& message) {
-    if (state().debug) write(spdlog::level::debug, message);
-}
+bool debug_enabled() noexcept { return state().debug; }
+
+void detail::write_debug(const std::string& message) { write(spdlog::level::debug, message); }
 
 void warn(const std::string& message) { write(spdlog::level::warn, message); }
 
 void error(const std::string& message) {
     write(spdlog::level::err, message);
-    if (!state().json_to_stderr) std::fprintf(stderr, "hull: %s\n", message.c_str());
+    if (!state().json_to_stderr && !state().forward) std::fprintf(stderr, "hull: %s\n", message.c_str());
+}
+
+void forward_to(Forward forward) { state().forward = std::move(forward); }
+
+std::string replay(std::string_view stream) {
+    std::string rest;
+    size_t pos = 0;
+    while (pos < stream.size()) {
+        const size_t mark = stream.find(record_mark, pos);
+        rest.append(stream.substr(pos, mark == std::string_view::npos ? std::string_view::npos : mark - pos));
+        if (mark == std::string_view::npos) break;
+        const size_t colon = stream.find(':', mark);
+        size_t length = 0;
+        const char* digits = stream.data() + mark + 2;
+        const char* digits_end = stream.data() + (colon == std::string_view::npos ? mark : colon);
+        if (colon == std::string_view::npos || digits >= digits_end ||
+            std::from_chars(digits, digits_end, length).ptr != digits_end || length > stream.size() - colon - 1) {
+            rest.append(stream.substr(mark));  // not a record after all
+            break;
+        }
+        const spdlog::level::level_enum level = level_of_code(stream[mark + 1]);
+        if (level != spdlog::level::debug || state().debug) write(level, std::string(stream.substr(colon + 1, length)));
+        pos = colon + 1 + length;
+    }
+    return rest;
 }
 
 }  // namespace hull::log

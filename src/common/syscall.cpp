@@ -82,8 +82,6 @@ bool unprivileged() {
            count != 4294967295UL || map.find('\n') + 1 != map.size();
 }
 
-namespace {
-
 void write_all(int fd, const std::string& data, const std::string& what) {
     size_t done = 0;
     while (done < data.size()) {
@@ -95,8 +93,6 @@ void write_all(int fd, const std::string& data, const std::string& what) {
         done += static_cast<size_t>(n);
     }
 }
-
-}  // namespace
 
 void write_file_atomic(int dirfd, const std::string& name, const std::string& data, mode_t mode, const std::string& what) {
     const std::string temp = "." + name + ".hull-tmp";

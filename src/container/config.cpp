@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "hull/error.hpp"
+#include "hull/log.hpp"
 #include "hull/net_devices.hpp"
 #include "hull/rootfs.hpp"
 #include "lifecycle_internal.hpp"
@@ -65,6 +66,7 @@ ContainerConfig load_container_config(const std::string& id, const std::string& 
     config.labels = lsm::resolve(*spec.process, spec.linux ? spec.linux->mountLabel : std::nullopt);
     config.namespaces = ns::plan(spec);
     config.host_mount_namespace = !oci::has_namespace(spec, "mount");
+    log::debug("config loaded: ", config.bundle, "/config.json (container ", id, ", rootfs ", config.rootfs, ")");
     return config;
 }
 

@@ -174,6 +174,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     record.creating = true;
     dir.save(record);
     cgroup->prepare(spec.linux->resources.value_or(oci::LinuxResources{}));
+    log::debug("cgroup: driver ", record.cgroup_driver, ", path ", record.cgroup_path);
     dir.make_exec_fifo();
     UniqueFd state_dir(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!state_dir) throw_errno("open " + dir.path());
@@ -191,7 +192,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     ctx.console_socket_fd = console_socket.get();
     UniqueFd seccomp_agent;
     if (spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
-        seccomp_agent = sys::connect_unix(spec.linux->seccomp->listenerPath.value_or(""), "linux.seccomp.listenerPath");
+        seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);
         ctx.seccomp_agent_fd = seccomp_agent.get();
     }
     ctx.preserve_fds = config.activation_fds + options.preserve_fds;
@@ -214,6 +215,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         run_init(ctx);
     }
     guard.track(child, true);
+    seccomp_agent.reset();  // the container's copy is the agent's only writer: it sees EOF once the fd is sent
     record.pid = child;
     record.pid_start_time = sys::process_start_time(child);
     cgroup->place(child);
@@ -225,6 +227,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     if (namespaces.has(CLONE_NEWUSER)) {
         sync.expect(Message::UserNamespaceReady, "the user namespace");
         ns::write_id_mappings(child, *spec.linux);
+        log::debug("user namespace: id mappings written for ", child);
         sync.send(Message::MappingsWritten);
     }
     pid_t pid = child;
@@ -271,6 +274,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         }
         sync.send(Message::HooksDone);
         sync.expect(Message::Ready, "the container process");
+        log::debug("container process ", pid, " is ready and waits for start");
 
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);

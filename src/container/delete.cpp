@@ -74,7 +74,7 @@ void delete_container(const RuntimeOptions& runtime, const std::string& id, bool
         // removed, and `delete --force` of a container that does not exist succeeds (containerd's
         // shim and podman call it after a plain delete or a failed create). Debug level: podman
         // parses the log of a failure as one JSON object.
-        if (store.remove_abandoned(id)) log::debug("delete: removed the state dir of an unfinished create of \"" + id + "\"");
+        if (store.remove_abandoned(id)) log::debug("delete: removed the state dir of an unfinished create of \"", id, "\"");
         if (force) return;
         throw;
     }

@@ -17,6 +17,7 @@
 #include "hull/cgroup_manager.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
+#include "hull/log.hpp"
 #include "hull/lsm.hpp"
 #include "hull/namespaces.hpp"
 #include "hull/placement.hpp"
@@ -120,6 +121,8 @@ struct ExecContext {
 // The child of clone3: joins the namespaces, forks into the pid namespace when needed, and execs.
 [[noreturn]] void exec_child(const ExecContext& ctx) {
     const SyncChannel sync(ctx.sync_fd);
+    // Our stderr becomes the process's: what we log goes to the runtime's log instead.
+    forward_log(ctx.sync_fd);
     try {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         sync.expect(Message::Go, "cgroup placement");
@@ -237,6 +240,11 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     ctx.container_pidfd = pidfd.get();
     ctx.container_pid = record.pid;
     ctx.join_flags = ns::differing_namespaces(record.pid);
+    if (log::debug_enabled()) {
+        log::debug("exec in container ", id, " (pid ", record.pid, "): joining ",
+                   ns::type_names(static_cast<uint64_t>(ctx.join_flags)), "; cgroup driver ",
+                   cgroups::driver_name(cgroup->driver()), ", path ", cgroup->path());
+    }
     ctx.sync_fd = child_end.get();
     ctx.console_socket_fd = console_socket.get();
     ctx.preserve_fds = options.preserve_fds;
@@ -248,7 +256,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     }
     UniqueFd seccomp_agent;
     if (seccomp_filter && seccomp_filter->uses_notify()) {
-        seccomp_agent = sys::connect_unix(spec.linux->seccomp->listenerPath.value_or(""), "linux.seccomp.listenerPath");
+        seccomp_agent = seccomp::connect_agent(*spec.linux->seccomp);
         ctx.agent.socket = seccomp_agent.get();
         ctx.agent.process_state_json = seccomp::agent_message(
             *spec.linux->seccomp, record.pid, container_state(id, record.bundle, spec.annotations, record.pid, "running"));
@@ -270,6 +278,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         exec_child(ctx);
     }
     child_end.reset();
+    seccomp_agent.reset();  // the process's copy is the agent's only writer: it sees EOF once the fd is sent
     const SyncChannel sync(runtime_end.get());
     pid_t pid = child;
     try {

@@ -6,6 +6,7 @@
 #include "hull/namespaces.hpp"
 #include "hull/process.hpp"
 #include "hull/rootfs.hpp"
+#include "hull/seccomp.hpp"
 
 namespace hull {
 
@@ -33,19 +34,11 @@ oci::Features runtime_features() {
     // Support is built in (hull/lsm.hpp); whether the host has the LSM is another matter.
     linux.apparmor = true;
     linux.selinux = true;
-    linux.seccomp.actions = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO",        "SCMP_ACT_KILL",        "SCMP_ACT_KILL_PROCESS",
-                             "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
-    linux.seccomp.operators = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",       "SCMP_CMP_LE",
-                               "SCMP_CMP_LT", "SCMP_CMP_NE", "SCMP_CMP_MASKED_EQ"};
-    linux.seccomp.archs = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM",     "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",
-                           "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
-                           "SCMP_ARCH_PPC",     "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_RISCV64",
-                           "SCMP_ARCH_S390",    "SCMP_ARCH_S390X",   "SCMP_ARCH_X32",      "SCMP_ARCH_X86",
-                           "SCMP_ARCH_X86_64"};
-    linux.seccomp.knownFlags = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_LOG",
-                                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
-    linux.seccomp.supportedFlags = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-                                    "SECCOMP_FILTER_FLAG_LOG"};
+    linux.seccomp.actions = seccomp::supported_actions();
+    linux.seccomp.operators = seccomp::supported_operators();
+    linux.seccomp.archs = seccomp::supported_architectures();
+    linux.seccomp.knownFlags = seccomp::supported_flags();
+    linux.seccomp.supportedFlags = seccomp::supported_flags();
     linux.intelRdt = true;      // hull/resctrl.hpp; refused where no resctrl is mounted
     linux.memoryPolicy = true;  // hull/placement.hpp
     linux.netDevices = true;    // hull/net_devices.hpp

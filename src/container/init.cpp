@@ -15,6 +15,7 @@
 
 #include "hull/error.hpp"
 #include "hull/hooks.hpp"
+#include "hull/log.hpp"
 #include "hull/process.hpp"
 #include "hull/rootfs.hpp"
 #include "hull/seccomp.hpp"
@@ -102,6 +103,8 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
 
 [[noreturn]] void init_main(const InitContext& ctx) {
     const SyncChannel sync(ctx.sync_fd);
+    // Our stderr becomes the container's: what we log goes to the runtime's log instead.
+    forward_log(ctx.sync_fd);
     const ContainerConfig& config = *ctx.config;
     const oci::Spec& spec = config.spec;
     const oci::Process& process = *spec.process;
@@ -126,8 +129,12 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         if (plan.owns(CLONE_NEWUSER)) dumpable.emplace();
         ns::enter_new_time_namespace(linux.timeOffsets);
     }
+    if (log::debug_enabled()) log::debug("namespaces: ", ns::describe(plan));
     if (plan.has(CLONE_NEWNET)) ns::bring_up_loopback();
-    if (spec.hostname) ns::set_hostname(*spec.hostname);
+    if (spec.hostname) {
+        ns::set_hostname(*spec.hostname);
+        log::debug("hostname ", *spec.hostname);
+    }
     if (spec.domainname) ns::set_domainname(*spec.domainname);
     if (!ctx.no_new_keyring) {
         if (ctx.procfs != nullptr) lsm::apply_key_label(*ctx.procfs, config.labels);
@@ -179,15 +186,19 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     keep_only_preserved_fds(ctx.preserve_fds);
 
     start_fifo = wait_for_start(ctx.state_dir_fd);
-    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
+    // The runtime that created us is gone; `start` reads our log records with its reply.
+    log::forward_to([fd = start_fifo.get()](const std::string& record) { sys::write_all(fd, record, "exec fifo"); });
 
     SeccompAgent agent;
     if (ctx.seccomp_agent_fd >= 0) {
         agent.socket = ctx.seccomp_agent_fd;
         agent.process_state_json = seccomp::agent_message(*linux.seccomp, pid, config.state(pid, "created"));
     }
+    const auto start_container_hooks = [&] {
+        if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
+    };
     finish_and_exec(process, linux, config.seccomp ? &*config.seccomp : nullptr, executable, start_fifo.get(), agent,
-                    {config.labels, ctx.procfs});
+                    {config.labels, ctx.procfs}, start_container_hooks);
 }
 
 }  // namespace

@@ -223,7 +223,8 @@ void keep_only_preserved_fds(unsigned preserved) {
 }
 
 void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const seccomp::Filter* seccomp_filter,
-                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels) {
+                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels,
+                     const std::function<void()>& last_step) {
     // As runc: the process leads a session of its own, not the caller's (criu dumps only a tree
     // whose sessions are inside it; a terminal set up before already made us the leader: EPERM).
     if (::setsid() < 0 && errno != EPERM) throw_errno("setsid");
@@ -234,22 +235,28 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     if (process.scheduler) process::apply_scheduler(*process.scheduler);
     if (process.ioPriority) process::apply_io_priority(*process.ioPriority);
     // The notify fd goes to the agent right after the load, before any other call the filter may
-    // send to it: with nobody listening yet, that call would wait forever.
+    // send to it: with nobody listening yet, that call would wait forever. Then we close ours and
+    // the connection (runc too): should the agent go away, a notified call fails with ENOSYS
+    // instead of waiting forever, and an agent reading its message to EOF gets it.
     const auto load_seccomp = [&] {
-        UniqueFd listener = seccomp_filter->load();
+        const UniqueFd listener = seccomp_filter->load();
         if (listener && agent.socket >= 0) {
             sys::send_fd(agent.socket, listener.get(), agent.process_state_json, "linux.seccomp.listenerPath: send the notify fd");
+            ::close(agent.socket);
         }
-        return listener;
+        log::debug("seccomp filter loaded", listener ? " (notify fd sent to the agent)" : "");
     };
-    UniqueFd listener;
-    if (seccomp_filter != nullptr && !process.noNewPrivileges) listener = load_seccomp();
+    if (seccomp_filter != nullptr && !process.noNewPrivileges) load_seccomp();
     process::switch_user_and_capabilities(process);
     if (process.noNewPrivileges) process::set_no_new_privileges();
-    if (seccomp_filter != nullptr && process.noNewPrivileges) listener = load_seccomp();
+    log::debug("process: uid ", process.user.uid, ", gid ", process.user.gid, ", ", process.user.additionalGids.size(),
+               " additional gids", process.noNewPrivileges ? ", no_new_privs" : "");
+    if (seccomp_filter != nullptr && process.noNewPrivileges) load_seccomp();
+    if (last_step) last_step();
     reset_signals();
     auto argv = sys::c_strings(process.args);
     auto envp = sys::c_strings(process.env);
+    log::debug("exec ", executable, " (args[0] ", process.args.front(), ")");
     if (ready_fd >= 0 && ::write(ready_fd, "0", 1) != 1) throw_errno("write exec fifo");
     ::execve(executable.c_str(), argv.data(), envp.data());
     throw_errno("exec \"" + executable + "\"");

@@ -1,6 +1,7 @@
 // The steps the container init and an exec'd process share on the way to execve.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,9 +54,12 @@ struct ExecLabels {
 // Seccomp goes last when no_new_privs is set, else before the capabilities are dropped (loading a
 // filter without no_new_privs needs CAP_SYS_ADMIN).
 // `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.
+// `last_step` runs when the filter, user, capabilities and no_new_privs are all in force, before
+// execve: the startContainer hooks, which run as the container's process does (runc too).
 // linux.personality applies here, to the init and to each exec'd process alike.
 [[noreturn]] void finish_and_exec(const oci::Process& process, const oci::Linux& linux,
                                   const seccomp::Filter* seccomp_filter, const std::string& executable,
-                                  int ready_fd = -1, const SeccompAgent& agent = {}, const ExecLabels& labels = {});
+                                  int ready_fd = -1, const SeccompAgent& agent = {}, const ExecLabels& labels = {},
+                                  const std::function<void()>& last_step = {});
 
 }  // namespace hull::container

@@ -6,6 +6,7 @@
 #include "container.hpp"
 #include "hull/error.hpp"
 #include "hull/hooks.hpp"
+#include "hull/log.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull {
@@ -13,7 +14,7 @@ namespace hull {
 namespace {
 
 // The container process opens the other end of the exec fifo, runs the startContainer hooks and
-// writes "0" right before execve, then the error if execve fails; the fifo closes at execve
+// writes "0" right before execve (after the log records of these steps), then the error if execve fails; the fifo closes at execve
 // (close-on-exec) or exit. So "0" and then end-of-file is the only success: we read to the end.
 std::string read_start_reply(int fifo, int pidfd, const std::string& id) {
     std::string reply;
@@ -57,7 +58,8 @@ void start_container(const RuntimeOptions& runtime, const std::string& id) {
     if (!pidfd) throw_errno("start " + id + ": container process " + std::to_string(record.pid));
     UniqueFd fifo(::openat(c.dir().fd(), ContainerDir::exec_fifo_name, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fifo) throw_errno("start " + id + ": open " + c.dir().path() + "/exec.fifo");
-    const std::string reply = read_start_reply(fifo.get(), pidfd.get(), id);
+    // The container process's log records come with its reply.
+    const std::string reply = log::replay(read_start_reply(fifo.get(), pidfd.get(), id));
     c.dir().remove_exec_fifo();
     if (reply != "0") {
         if (reply.empty()) throw Error("start " + id + ": the container process exited before start");

@@ -22,7 +22,7 @@ std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime) {
             summary.owner = c.record().owner;
             result.push_back(std::move(summary));
         } catch (const Error& e) {
-            log::debug("list: skipping " + id + ": " + e.what());
+            log::debug("list: skipping ", id, ": ", e.what());
         }
     }
     return result;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hull/error.hpp"
+#include "hull/log.hpp"
 
 namespace hull::container {
 
@@ -25,15 +26,19 @@ void SyncChannel::send(Message type, const std::string& payload) const {
 
 std::pair<Message, std::string> SyncChannel::receive() const {
     std::vector<char> buffer(max_message);
-    ssize_t n;
-    while ((n = ::recv(fd_, buffer.data(), buffer.size(), 0)) < 0) {
-        if (errno != EINTR) throw_errno("sync with container process: receive");
+    for (;;) {
+        ssize_t n;
+        while ((n = ::recv(fd_, buffer.data(), buffer.size(), 0)) < 0) {
+            if (errno != EINTR) throw_errno("sync with container process: receive");
+        }
+        if (n == 0) throw Error("container process exited during setup");
+        if (static_cast<size_t>(n) < sizeof(uint32_t)) throw Error("sync with container process: short message");
+        uint32_t raw = 0;
+        std::memcpy(&raw, buffer.data(), sizeof raw);
+        std::string payload(buffer.data() + sizeof raw, static_cast<size_t>(n) - sizeof raw);
+        if (static_cast<Message>(raw) != Message::Log) return {static_cast<Message>(raw), std::move(payload)};
+        log::replay(payload);
     }
-    if (n == 0) throw Error("container process exited during setup");
-    if (static_cast<size_t>(n) < sizeof(uint32_t)) throw Error("sync with container process: short message");
-    uint32_t raw = 0;
-    std::memcpy(&raw, buffer.data(), sizeof raw);
-    return {static_cast<Message>(raw), std::string(buffer.data() + sizeof raw, static_cast<size_t>(n) - sizeof raw)};
 }
 
 std::string SyncChannel::expect(Message type, const char* what) const {
@@ -43,6 +48,10 @@ std::string SyncChannel::expect(Message type, const char* what) const {
         throw Error(std::string("sync with container process: unexpected message while waiting for ") + what);
     }
     return payload;
+}
+
+void forward_log(int fd) {
+    log::forward_to([fd](const std::string& record) { SyncChannel(fd).send(Message::Log, record); });
 }
 
 }  // namespace hull::container

@@ -16,13 +16,15 @@ enum class Message : uint32_t {
     HooksDone,               // runtime → child
     Ready,                   // child → runtime: waiting on the exec fifo
     Failed,                  // either way; payload: the error message
+    Log,                     // child → runtime: a log record (log::forward_to), any time
 };
 
 class SyncChannel {
 public:
     explicit SyncChannel(int fd) : fd_(fd) {}
     void send(Message type, const std::string& payload = "") const;
-    // Throws on EOF or error. A Failed message from the peer is returned, not thrown.
+    // Throws on EOF or error. A Failed message from the peer is returned, not thrown; Log
+    // messages are logged here (log::replay) and not returned.
     std::pair<Message, std::string> receive() const;
     // Receives and checks the type; a Failed message is rethrown as its text.
     std::string expect(Message type, const char* what) const;
@@ -30,5 +32,8 @@ public:
 private:
     int fd_;
 };
+
+// In a child of the runtime: its log records go to the runtime over `fd` (Message::Log).
+void forward_log(int fd);
 
 }  // namespace hull::container

@@ -13,6 +13,7 @@ namespace {
 constexpr size_t max_captured_output = 4096;
 
 void run_one(const oci::Hook& hook, const std::string& name, const std::string& state_json) {
+    log::debug("running ", name, ": ", hook.path);
     sys::Command command;
     command.path = hook.path;
     command.argv = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
@@ -26,7 +27,7 @@ void run_one(const oci::Hook& hook, const std::string& name, const std::string& 
     while (!captured.empty() && (captured.back() == '\n' || captured.back() == ' ')) captured.pop_back();
     const std::string detail = captured.empty() ? "" : ": " + captured;
     if (!outcome.succeeded()) throw Error(name + " " + hook.path + ": " + outcome.describe(command) + detail);
-    if (!captured.empty()) log::debug(name + " " + hook.path + " said: " + captured);
+    if (!captured.empty()) log::debug(name, " ", hook.path, " said: ", captured);
 }
 
 std::string hook_name(const std::string& kind, size_t index) {

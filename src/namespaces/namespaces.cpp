@@ -56,6 +56,22 @@ std::vector<std::string> known_types() {
     return names;
 }
 
+std::string type_names(uint64_t flags) {
+    std::string names;
+    for (const auto& kind : kinds) {
+        if ((flags & static_cast<uint64_t>(kind.clone_flag)) == 0) continue;
+        if (!names.empty()) names += ", ";
+        names += kind.type;
+    }
+    return names.empty() ? "none" : names;
+}
+
+std::string describe(const Plan& plan) {
+    std::string text = "created " + type_names(plan.create_flags);
+    for (const Join& join : plan.joins) text += "; joined " + join.type + " " + join.path;
+    return text;
+}
+
 uint64_t clone_flag_for(const std::string& type) {
     for (const auto& kind : kinds) {
         if (type == kind.type) return static_cast<uint64_t>(kind.clone_flag);

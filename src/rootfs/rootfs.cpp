@@ -19,6 +19,7 @@
 #include "devices.hpp"
 #include "fd_path.hpp"
 #include "hull/error.hpp"
+#include "hull/log.hpp"
 #include "hull/lsm.hpp"
 #include "hull/syscall.hpp"
 #include "mount_options.hpp"
@@ -182,6 +183,16 @@ void copy_up_mount(const oci::Mount& m, const MountOptions& options, int root_fd
     }
 }
 
+const char* mount_type_for_log(const MountStep& step) {
+    switch (step.kind) {
+        case MountStep::Kind::Bind: return "bind";
+        case MountStep::Kind::Cgroup: return "cgroup";
+        case MountStep::Kind::TmpfsCopyUp: return "tmpfs, tmpcopyup";
+        case MountStep::Kind::Filesystem: break;
+    }
+    return step.type.c_str();
+}
+
 void apply(const MountStep& step, const oci::Mount& m, const Context& ctx, int root_fd) {
     switch (step.kind) {
         case MountStep::Kind::Bind:
@@ -286,6 +297,7 @@ void pivot_into(const Context& ctx) {
         if (::mount(ctx.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) throw_errno("move rootfs to /");
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else {
+        log::debug("pivot_root into ", ctx.rootfs);
         if (::syscall(SYS_pivot_root, ".", ".") != 0) throw_errno("pivot_root " + ctx.rootfs);
         // The old root is stacked on "."; detaching it cannot reach the host: prepare made the
         // whole namespace rslave (or rprivate) before anything was mounted. (An MS_SLAVE|MS_REC
@@ -351,7 +363,11 @@ void prepare(const Context& ctx) {
         }
     }
     const UniqueFd root = open_root(ctx);
-    for (const MountStep& step : steps) apply(step, spec.mounts[step.index], ctx, root.get());
+    for (const MountStep& step : steps) {
+        const oci::Mount& m = spec.mounts[step.index];
+        apply(step, m, ctx, root.get());
+        log::debug("mounted ", m.destination, " (type ", mount_type_for_log(step), ", source ", m.source ? m.source->c_str() : "none", ")");
+    }
     const bool dev_from_config = has_mount_at(spec, "/dev");
     create_devices(spec, root.get(), dev_from_config, ctx.user_namespace, has_mount_at(spec, "/dev/pts"));
     // A missing working directory is created (0755), as runc does: containerd, Kubernetes'
@@ -371,6 +387,8 @@ void finalize(const Context& ctx) {
     if (spec.linux) {
         mask_paths(spec.linux->maskedPaths, root.get(), ctx.mount_label);
         make_paths_readonly(spec.linux->readonlyPaths, root.get());
+        log::debug("masked ", spec.linux->maskedPaths.size(), " paths, made ", spec.linux->readonlyPaths.size(),
+                   " paths read-only");
     }
     if (spec.root && spec.root->readonly && mount_setattr(root.get(), 0, MOUNT_ATTR_RDONLY, 0) != 0) {
         throw_errno("root.readonly: make / read-only");

@@ -1,8 +1,12 @@
 // linux.seccomp → libseccomp filter.
 #include "hull/seccomp.hpp"
 
-#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -11,7 +15,9 @@
 #include <map>
 #include <memory>
 
+#include "enosys_stub.hpp"
 #include "hull/error.hpp"
+#include "hull/unix_socket.hpp"
 #include "oci/version.hpp"
 
 namespace hull::seccomp {
@@ -21,6 +27,13 @@ namespace {
 constexpr std::array<const char*, 9> action_names{"SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
                                                   "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
                                                   "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY"};
+// runtime-spec's architectures; those this libseccomp does not know are refused.
+constexpr std::array<const char*, 23> architecture_names{
+    "SCMP_ARCH_AARCH64",  "SCMP_ARCH_ARM",      "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",      "SCMP_ARCH_MIPS",
+    "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",     "SCMP_ARCH_MIPSEL64",  "SCMP_ARCH_MIPSEL64N32",
+    "SCMP_ARCH_PARISC",   "SCMP_ARCH_PARISC64", "SCMP_ARCH_PPC",         "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",
+    "SCMP_ARCH_RISCV64",  "SCMP_ARCH_S390",     "SCMP_ARCH_S390X",       "SCMP_ARCH_SH",        "SCMP_ARCH_SHEB",
+    "SCMP_ARCH_X32",      "SCMP_ARCH_X86",      "SCMP_ARCH_X86_64"};
 constexpr std::array<std::pair<const char*, scmp_compare>, 7> operators{{{"SCMP_CMP_NE", SCMP_CMP_NE},
                                                                         {"SCMP_CMP_LT", SCMP_CMP_LT},
                                                                         {"SCMP_CMP_LE", SCMP_CMP_LE},
@@ -28,6 +41,9 @@ constexpr std::array<std::pair<const char*, scmp_compare>, 7> operators{{{"SCMP_
                                                                         {"SCMP_CMP_GE", SCMP_CMP_GE},
                                                                         {"SCMP_CMP_GT", SCMP_CMP_GT},
                                                                         {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}}};
+// The calls the runtime makes after loading the filter and before the agent has the notify fd
+// (sendmsg hands it over; write reports a failure): notified, they would wait forever.
+constexpr std::array<const char*, 2> calls_before_agent{"write", "sendmsg"};
 constexpr std::array<const char*, 4> flag_names{"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                                                 "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                                 "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
@@ -38,10 +54,14 @@ bool known(const Array& names, const std::string& name) {
 }
 
 uint32_t arch_token(const std::string& name) {
-    if (name.rfind("SCMP_ARCH_", 0) != 0) return 0;
+    if (!known(architecture_names, name)) return 0;
     std::string lower = name.substr(10);
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return seccomp_arch_resolve_name(lower.c_str());
+}
+
+bool same_byte_order_as_native(uint32_t arch) {
+    return ((arch ^ seccomp_arch_native()) & __AUDIT_ARCH_LE) == 0;
 }
 
 uint32_t action_value(const std::string& action, std::optional<uint32_t> errno_ret) {
@@ -101,8 +121,12 @@ void validate(const oci::LinuxSeccomp& profile) {
     }
     if (profile.defaultAction == "SCMP_ACT_NOTIFY") throw Error(base + ".defaultAction: SCMP_ACT_NOTIFY is not allowed as the default");
     for (size_t i = 0; i < profile.architectures.size(); ++i) {
-        if (arch_token(profile.architectures[i]) == 0) {
-            throw Error(base + ".architectures[" + std::to_string(i) + "]: unknown architecture \"" + profile.architectures[i] + "\"");
+        const std::string field = base + ".architectures[" + std::to_string(i) + "]";
+        const uint32_t arch = arch_token(profile.architectures[i]);
+        if (arch == 0) throw Error(field + ": unknown architecture \"" + profile.architectures[i] + "\"");
+        if (!same_byte_order_as_native(arch)) {
+            throw Error(field + ": " + profile.architectures[i] +
+                        " has the other byte order than this host's; one filter cannot hold both (libseccomp)");
         }
     }
     for (size_t i = 0; i < profile.flags.size(); ++i) {
@@ -115,7 +139,15 @@ void validate(const oci::LinuxSeccomp& profile) {
         const auto& call = profile.syscalls[i];
         const std::string field = base + ".syscalls[" + std::to_string(i) + "]";
         if (!known(action_names, call.action)) throw Error(field + ".action: unknown action \"" + call.action + "\"");
-        uses_notify |= call.action == "SCMP_ACT_NOTIFY";
+        if (call.action == "SCMP_ACT_NOTIFY") {
+            uses_notify = true;
+            for (size_t n = 0; n < call.names.size(); ++n) {
+                if (known(calls_before_agent, call.names[n])) {
+                    throw Error(field + ".names[" + std::to_string(n) + "]: SCMP_ACT_NOTIFY cannot be used for the " +
+                                call.names[n] + " syscall (the runtime needs it before the agent has the notify fd)");
+                }
+            }
+        }
         for (size_t a = 0; a < call.args.size(); ++a) {
             const auto& arg = call.args[a];
             const std::string arg_field = field + ".args[" + std::to_string(a) + "]";
@@ -135,6 +167,31 @@ bool uses_notify(const oci::LinuxSeccomp& profile) {
                        [](const oci::LinuxSyscall& call) { return call.action == "SCMP_ACT_NOTIFY"; });
 }
 
+std::vector<std::string> supported_actions() { return {action_names.begin(), action_names.end()}; }
+
+std::vector<std::string> supported_operators() {
+    std::vector<std::string> names;
+    for (const auto& op : operators) names.emplace_back(op.first);
+    return names;
+}
+
+// Those this libseccomp knows and can put in one filter with the native one.
+std::vector<std::string> supported_architectures() {
+    std::vector<std::string> names;
+    for (const char* name : architecture_names) {
+        const uint32_t arch = arch_token(name);
+        if (arch != 0 && same_byte_order_as_native(arch)) names.emplace_back(name);
+    }
+    return names;
+}
+
+std::vector<std::string> supported_flags() { return {flag_names.begin(), flag_names.end()}; }
+
+UniqueFd connect_agent(const oci::LinuxSeccomp& profile) {
+    return sys::connect_unix(profile.listenerPath.value_or(""),
+                             "failed to connect with seccomp agent specified in the seccomp profile: linux.seccomp.listenerPath");
+}
+
 std::string agent_message(const oci::LinuxSeccomp& profile, pid_t pid, const oci::State& state) {
     return oci::Json{{"ociVersion", oci::spec_version},
                      {"fds", {"seccompFd"}},
@@ -144,33 +201,82 @@ std::string agent_message(const oci::LinuxSeccomp& profile, pid_t pid, const oci
         .dump();
 }
 
-void Filter::Release::operator()(void* ctx) const { seccomp_release(ctx); }
+namespace {
 
-Filter::~Filter() = default;
+struct ReleaseContext {
+    void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
+};
+using Context = std::unique_ptr<void, ReleaseContext>;
+
+// The kernel takes a filter of at most this many instructions (BPF_MAXINSNS).
+constexpr size_t max_instructions = 4096;
+
+// Default actions for which an unknown syscall must not get ENOSYS: they let it run (TRACE: a
+// tracer copes with new syscalls itself), or already answer ENOSYS.
+bool lets_new_syscalls_through(const oci::LinuxSeccomp& profile) {
+    const std::string& action = profile.defaultAction;
+    if (action == "SCMP_ACT_ALLOW" || action == "SCMP_ACT_LOG" || action == "SCMP_ACT_TRACE") return true;
+    return action == "SCMP_ACT_ERRNO" && profile.defaultErrnoRet == ENOSYS;
+}
+
+// The highest syscall the profile names, per architecture of the filter (the native one and those
+// listed); an architecture for which it names none gets no limit.
+std::vector<ArchLimit> last_named_syscalls(const oci::LinuxSeccomp& profile) {
+    std::vector<uint32_t> arches{seccomp_arch_native()};
+    for (const auto& name : profile.architectures) {
+        const uint32_t arch = arch_token(name);
+        if (std::find(arches.begin(), arches.end(), arch) == arches.end()) arches.push_back(arch);
+    }
+    std::vector<ArchLimit> limits;
+    for (const uint32_t arch : arches) {
+        int last = -1;
+        for (const auto& call : profile.syscalls) {
+            for (const auto& name : call.names) last = std::max(last, seccomp_syscall_resolve_name_arch(arch, name.c_str()));
+        }
+        if (last >= 0) limits.push_back({arch, static_cast<uint32_t>(last)});
+    }
+    return limits;
+}
+
+std::vector<sock_filter> export_program(scmp_filter_ctx ctx) {
+    UniqueFd memory(::memfd_create("hull-seccomp-bpf", MFD_CLOEXEC));
+    if (!memory) throw_errno("linux.seccomp: memfd_create for the filter program");
+    check(seccomp_export_bpf(ctx, memory.get()), "linux.seccomp: export the filter program");
+    std::vector<sock_filter> program;
+    sock_filter insn{};
+    ssize_t n;
+    for (off_t at = 0; (n = ::pread(memory.get(), &insn, sizeof insn, at)) == sizeof insn; at += n) program.push_back(insn);
+    if (n != 0) throw_errno("linux.seccomp: read the filter program", n < 0 ? errno : EIO);
+    return program;
+}
+
+unsigned kernel_flags(const oci::LinuxSeccomp& profile, bool listener) {
+    unsigned flags = listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    for (const auto& flag : profile.flags) {
+        if (flag == "SECCOMP_FILTER_FLAG_TSYNC") flags |= SECCOMP_FILTER_FLAG_TSYNC;
+        if (flag == "SECCOMP_FILTER_FLAG_LOG") flags |= SECCOMP_FILTER_FLAG_LOG;
+        if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        // It changes how a notified call waits for the agent: the kernel takes it with a listener only.
+        if (flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" && listener) flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    }
+    // TSYNC reports a thread that failed to sync by its tid, which is also the listener's return
+    // value: the kernel wants TSYNC_ESRCH with both.
+    if ((flags & SECCOMP_FILTER_FLAG_TSYNC) != 0 && listener) flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    return flags;
+}
+
+}  // namespace
 
 Filter Filter::compile(const oci::LinuxSeccomp& profile) {
     validate(profile);
     const uint32_t default_action = action_value(profile.defaultAction, profile.defaultErrnoRet);
-    Filter filter;
-    filter.ctx_.reset(seccomp_init(default_action));
-    auto& ctx = filter.ctx_;
+    Context ctx(seccomp_init(default_action));
     if (!ctx) throw Error("linux.seccomp: seccomp_init failed");
-    // libseccomp sets no_new_privs on load by default; process.noNewPrivileges decides that, and
-    // the caller sets it (or keeps CAP_SYS_ADMIN for the load) itself.
-    check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "linux.seccomp: clear the no_new_privs attribute");
     for (const auto& arch : profile.architectures) {
         const int rc = seccomp_arch_add(ctx.get(), arch_token(arch));
         if (rc < 0 && rc != -EEXIST) check(rc, "linux.seccomp.architectures: add " + arch);
     }
-    for (const auto& flag : profile.flags) {
-        if (flag == "SECCOMP_FILTER_FLAG_TSYNC") check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1), "seccomp flag " + flag);
-        if (flag == "SECCOMP_FILTER_FLAG_LOG") check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_LOG, 1), "seccomp flag " + flag);
-        if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_SSB, 1), "seccomp flag " + flag);
-        if (flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") {
-            throw Error("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6 (this build has " +
-                        std::to_string(seccomp_version()->major) + "." + std::to_string(seccomp_version()->minor) + ")");
-        }
-    }
+    Filter filter;
     for (size_t i = 0; i < profile.syscalls.size(); ++i) {
         const auto& call = profile.syscalls[i];
         const uint32_t action = action_value(call.action, call.errnoRet);
@@ -182,18 +288,25 @@ Filter Filter::compile(const oci::LinuxSeccomp& profile) {
             add_rule(ctx.get(), action, number, call.args, "linux.seccomp.syscalls[" + std::to_string(i) + "] " + name);
         }
     }
+    if (!lets_new_syscalls_through(profile)) filter.program_ = enosys_stub(last_named_syscalls(profile));
+    const std::vector<sock_filter> rules = export_program(ctx.get());
+    filter.program_.insert(filter.program_.end(), rules.begin(), rules.end());
+    if (filter.program_.size() > max_instructions) {
+        throw Error("linux.seccomp: the filter takes " + std::to_string(filter.program_.size()) +
+                    " BPF instructions, more than the kernel's " + std::to_string(max_instructions));
+    }
+    filter.flags_ = kernel_flags(profile, filter.uses_notify_);
     return filter;
 }
 
 UniqueFd Filter::load() const {
-    check(seccomp_load(ctx_.get()), "linux.seccomp: load filter");
-    if (!uses_notify_) return {};
-    // The context owns its notify fd and closes it on release: keep a duplicate.
-    const int fd = seccomp_notify_fd(ctx_.get());
-    if (fd < 0) throw Error("linux.seccomp: no notify fd");
-    UniqueFd listener(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
-    if (!listener) throw_errno("linux.seccomp: duplicate notify fd");
-    return listener;
+    // no_new_privs is the caller's (process.noNewPrivileges decides it, or CAP_SYS_ADMIN allows the load).
+    sock_fprog program{static_cast<unsigned short>(program_.size()), const_cast<sock_filter*>(program_.data())};
+    const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags_, &program);
+    if (rc < 0) throw_errno("linux.seccomp: load filter");
+    // The listener fd is the kernel's new close-on-exec fd: nothing runs between the load and the
+    // caller's hand-off to the agent.
+    return uses_notify_ ? UniqueFd(static_cast<int>(rc)) : UniqueFd();
 }
 
 }  // namespace hull::seccomp

@@ -217,3 +217,16 @@ failing_hook() {
     [ "$status" -ne 0 ]
     assert_nothing_left "$ID"
 }
+
+@test "startContainer hooks run as the process runs: its user, capabilities and no_new_privs (runc's order)" {
+    config 'process.user={"uid":65534,"gid":65534}' 'process.noNewPrivileges=true'
+    config 'hooks={"startContainer":[{"path":"/bin/sh","args":["sh","-c","grep -E \"^(Uid|CapEff|NoNewPrivs):\" /proc/self/status > /tmp/hook-status"]}]}'
+    set_cmd 'true'
+    run timeout -k 5 30 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+    [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || { echo "run hung"; false; }
+    [ "$status" -eq 0 ]
+    cat "$BUNDLE/rootfs/tmp/hook-status"
+    grep -qE '^Uid:\s+65534\s+65534' "$BUNDLE/rootfs/tmp/hook-status"
+    grep -qE '^CapEff:\s+0+$' "$BUNDLE/rootfs/tmp/hook-status"
+    grep -qE '^NoNewPrivs:\s+1' "$BUNDLE/rootfs/tmp/hook-status"
+}

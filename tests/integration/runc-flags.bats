@@ -75,3 +75,125 @@ v1_file() { cat "/sys/fs/cgroup/$1$CGROUP_PATH/$2"; }
     run rt kill "$ID" 0
     [ "$status" -ne 0 ]
 }
+
+# --debug (issue 17): runc's `time="..." level=debug msg="..."` lines on stderr, or
+# {"level":"debug",...} records in --log with --log-format json; nothing of it without --debug.
+# A line that is not a debug line of that shape (or a runc warning) fails the check.
+assert_debug_text_lines() {
+    local lines
+    lines=$(grep -c . <<<"$1" || true)
+    [ "$lines" -gt 0 ] || { echo "no debug lines on stderr"; return 1; }
+    if grep -vE '^time="[^"]+" level=(debug|warning) msg="' <<<"$1"; then
+        echo "lines above are not runc-shaped log lines"
+        return 1
+    fi
+    grep -qE '^time="[^"]+" level=debug msg="' <<<"$1"
+}
+
+# refute_match REGEX TEXT: no line of TEXT matches.
+refute_match() {
+    if grep -E -- "$1" <<<"$2"; then
+        echo "unexpected lines above (matching /$1/)"
+        return 1
+    fi
+}
+
+@test "--debug run: level=debug lines on stderr naming the mounts and the cgroup; none without --debug" {
+    set_cmd 'true'
+    run --separate-stderr rt --debug run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    assert_debug_text_lines "$stderr"
+    run --separate-stderr rt run --bundle "$BUNDLE" "$ID"
+    echo "$stderr"
+    [ "$status" -eq 0 ]
+    refute_match 'debug' "$stderr"
+    rt --debug run --bundle "$BUNDLE" "$ID" 2>"$TEST_DIR/stderr"
+    runtime_is_runc && return  # runc's lines name its nsexec stages instead
+    stderr=$(cat "$TEST_DIR/stderr")
+    grep -E 'level=debug msg="config loaded: .*config.json' <<<"$stderr"
+    grep -E 'level=debug msg="cgroup: driver cgroupfs, path '"$CGROUP_PATH"'"' <<<"$stderr"
+    grep -E 'level=debug msg="namespaces: created .*pid' <<<"$stderr"
+    grep -E 'level=debug msg="mounted /proc \(type proc, source proc\)"' <<<"$stderr"
+    grep -E 'level=debug msg="mounted /dev \(type tmpfs' <<<"$stderr"
+    grep -E 'level=debug msg="exec /bin/sh \(args\[0\] sh\)"' <<<"$stderr"
+}
+
+@test "--debug --log F --log-format json run: every line of F is a JSON record, debug ones among them" {
+    set_cmd 'true'
+    config 'hooks={"prestart":[{"path":"/bin/true"}],"startContainer":[{"path":"/bin/true"}]}' \
+        'linux.seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mknod"],"action":"SCMP_ACT_ERRNO"}]}'
+    run --separate-stderr rt --debug --log "$TEST_DIR/log.json" --log-format json run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    refute_match 'debug' "$stderr"  # into the file, not on stderr
+    python3 - "$TEST_DIR/log.json" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+records = [json.loads(line) for line in lines]  # each line on its own is valid JSON
+assert any(r["level"] == "debug" for r in records), "no debug records in %s" % lines
+assert all(isinstance(r["msg"], str) and r["time"] for r in records), records
+PY
+    # Without --debug, no debug record.
+    rt --log "$TEST_DIR/quiet.json" --log-format json run --bundle "$BUNDLE" "$ID"
+    [ ! -e "$TEST_DIR/quiet.json" ] || refute_match '"level":"debug"' "$(cat "$TEST_DIR/quiet.json")"
+    # A failure after debug records is still the last line: containerd keeps the last error.
+    config 'process.args=["/no/such/program"]'
+    run rt --debug --log "$TEST_DIR/failed.json" --log-format json run --bundle "$BUNDLE" "$ID"
+    [ "$status" -ne 0 ]
+    python3 - "$TEST_DIR/failed.json" <<'PY'
+import json, sys
+records = [json.loads(line) for line in open(sys.argv[1])]
+assert any(r["level"] == "debug" for r in records), records
+assert records[-1]["level"] == "error" and "/no/such/program" in records[-1]["msg"], records[-1]
+PY
+    runtime_is_runc && return
+    python3 - "$TEST_DIR/log.json" "$CGROUP_PATH" <<'PY'
+import json, sys
+msgs = [json.loads(line)["msg"] for line in open(sys.argv[1])]
+for wanted in ("cgroup: driver cgroupfs, path " + sys.argv[2], "mounted /proc (type proc, source proc)",
+               "running hook prestart[0]: /bin/true", "running hook startContainer[0]: /bin/true",
+               "seccomp filter loaded", "exec /bin/sh (args[0] sh)"):
+    assert wanted in msgs, "%r not in %s" % (wanted, msgs)
+assert any(m.startswith("process: uid 0, gid 0") for m in msgs), msgs
+PY
+}
+
+@test "--debug exec: level=debug lines on stderr, the process's own output untouched; none without --debug" {
+    set_cmd 'sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    run --separate-stderr rt --debug exec "$ID" echo from-exec
+    [ "$status" -eq 0 ]
+    [ "$output" = from-exec ]
+    assert_debug_text_lines "$stderr"
+    run --separate-stderr rt exec "$ID" echo from-exec
+    [ "$status" -eq 0 ]
+    [ "$output" = from-exec ]
+    refute_match 'debug' "$stderr"
+    rt --debug exec "$ID" true 2>"$TEST_DIR/stderr"
+    runtime_is_runc && return
+    stderr=$(cat "$TEST_DIR/stderr")
+    grep -E 'level=debug msg="exec in container '"$ID"' \(pid [0-9]+\): joining .*pid.*; cgroup driver cgroupfs, path '"$CGROUP_PATH"'"' <<<"$stderr"
+    grep -E 'level=debug msg="exec /bin/true \(args\[0\] true\)"' <<<"$stderr"
+}
+
+@test "--debug create, then --debug start: create logs the setup, start the container process's last steps" {
+    set_cmd 'true'
+    config 'hooks={"startContainer":[{"path":"/bin/true"}]}'
+    rt --debug create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$TEST_DIR/create.err"
+    assert_debug_text_lines "$(cat "$TEST_DIR/create.err")"
+    run --separate-stderr rt --debug start "$ID"
+    [ "$status" -eq 0 ]
+    runtime_is_runc && return  # runc's start logs nothing
+    grep -E 'level=debug msg="mounted /proc \(type proc' "$TEST_DIR/create.err"
+    grep -E 'level=debug msg="container process [0-9]+ is ready and waits for start"' "$TEST_DIR/create.err"
+    refute_match 'exec /bin/sh' "$(cat "$TEST_DIR/create.err")"
+    assert_debug_text_lines "$stderr"
+    grep -E 'level=debug msg="running hook startContainer\[0\]: /bin/true"' <<<"$stderr"
+    grep -E 'level=debug msg="exec /bin/sh \(args\[0\] sh\)"' <<<"$stderr"
+    # The records travel with the container process's reply: start without --debug shows none.
+    wait_for_status "$ID" stopped
+    rt delete "$ID"
+    rt --debug create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+    run --separate-stderr rt start "$ID"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+}

@@ -1,10 +1,16 @@
-// seccomp-agent SOCKET [--continue]: a listenerPath agent for tests. It receives the notify fd and the
-// container process state, prints "state: <json>", then answers every notification with
-// "success, return value 0" (without doing the call) and prints "notified: <syscall>".
+// seccomp-agent SOCKET [--continue] [--quit] [--wait-eof]: a listenerPath agent for tests. It receives
+// the notify fd and the container process state, prints "state: <json>", then answers every
+// notification with "success, return value 0" (without doing the call) and prints
+// "notified: <syscall>".
+//   --continue  lets the kernel run each notified call instead (what a real agent does for most)
+//   --quit      exits once it has the fd (an agent that went away)
+//   --wait-eof  reads the connection to its end first, printing "eof" (agents that read the
+//               message until the runtime closes the connection)
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -17,9 +23,18 @@
 #include "hull/unix_socket.hpp"
 
 int main(int argc, char** argv) {
-    const bool continue_calls = argc > 2 && std::strcmp(argv[2], "--continue") == 0;
-    if (argc != 2 && !continue_calls) {
-        std::fprintf(stderr, "usage: seccomp-agent SOCKET [--continue]\n");
+    bool continue_calls = false;
+    bool quit = false;
+    bool wait_eof = false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string option = argv[i];
+        continue_calls |= option == "--continue";
+        quit |= option == "--quit";
+        wait_eof |= option == "--wait-eof";
+        if (option != "--continue" && option != "--quit" && option != "--wait-eof") argc = 0;
+    }
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: seccomp-agent SOCKET [--continue] [--quit] [--wait-eof]\n");
         return 2;
     }
     try {
@@ -36,13 +51,29 @@ int main(int argc, char** argv) {
         hull::UniqueFd notify = hull::sys::receive_fd(connection.get(), &state);
         std::printf("state: %s\n", state.c_str());
         std::fflush(stdout);
+        if (quit) return 0;
+        if (wait_eof) {
+            char byte;
+            while (::read(connection.get(), &byte, 1) > 0) {
+            }
+            std::printf("eof\n");
+            std::fflush(stdout);
+        }
         seccomp_notif* request = nullptr;
         seccomp_notif_resp* response = nullptr;
         if (seccomp_notify_alloc(&request, &response) != 0) throw hull::Error("seccomp_notify_alloc");
+        seccomp_notif_sizes sizes{};
+        if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) hull::throw_errno("SECCOMP_GET_NOTIF_SIZES");
         for (;;) {
             pollfd fd{notify.get(), POLLIN, 0};
             if (::poll(&fd, 1, 20000) <= 0 || (fd.revents & POLLHUP) != 0) break;
-            if (seccomp_notify_receive(notify.get(), request) != 0) break;
+            // The kernel refuses a request buffer that is not zeroed (EINVAL), and libseccomp 2.5
+            // does not clear it.
+            std::memset(request, 0, sizes.seccomp_notif);
+            if (const int rc = seccomp_notify_receive(notify.get(), request); rc != 0) {
+                std::fprintf(stderr, "seccomp-agent: receive: %s\n", std::strerror(-rc));
+                break;
+            }
             char* name = seccomp_syscall_resolve_num_arch(request->data.arch, request->data.nr);
             std::printf("notified: %s\n", name != nullptr ? name : "?");
             std::fflush(stdout);
@@ -50,8 +81,6 @@ int main(int argc, char** argv) {
             response->id = request->id;
             response->val = 0;
             response->error = 0;
-            // --continue: let the kernel run the call (what a real agent does for most calls);
-            // otherwise it is faked as successful without running.
             response->flags = continue_calls ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
             seccomp_notify_respond(notify.get(), response);
         }

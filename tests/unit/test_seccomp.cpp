@@ -52,6 +52,76 @@ TEST(SeccompTest, BlockedSyscallReturnsTheConfiguredErrno) {
               0);
 }
 
+// The ENOSYS stub: a syscall above every one the profile names is newer than the profile and gets
+// ENOSYS (libc falls back); an older one it does not name still gets the default action.
+TEST(SeccompTest, SyscallsNewerThanTheProfileGetEnosys) {
+    const auto probe = [] {
+        if (::syscall(SYS_getppid) <= 0) return 1;                                    // allowed
+        if (::syscall(1000) != -1 || errno != ENOSYS) return 2;                      // no such syscall yet
+        if (::syscall(SYS_clone3, nullptr, 0) != -1 || errno != ENOSYS) return 3;    // newer than the profile
+        if (::syscall(SYS_getcwd, nullptr, 0) != -1 || errno != EPERM) return 4;     // older, not named: default
+        return 0;
+    };
+    EXPECT_EQ(in_child_with(profile_from(R"({"defaultAction":"SCMP_ACT_ERRNO",
+        "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})"), probe), 0);
+    // x86 and x32 listed too (docker's and podman's profiles): the native calls are stubbed alike,
+    // and x32's numbers (bit 30 set) against x32's own limit.
+    const auto multi_arch = profile_from(R"({"defaultAction":"SCMP_ACT_ERRNO",
+        "architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
+        "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})");
+    EXPECT_EQ(in_child_with(multi_arch, probe), 0);
+#if defined(__x86_64__)
+    constexpr long x32_bit = 0x40000000;
+    EXPECT_EQ(in_child_with(multi_arch,
+                            [] {
+                                if (::syscall(x32_bit | 1000) != -1 || errno != ENOSYS) return 1;
+                                if (::syscall(x32_bit | SYS_getcwd, nullptr, 0) != -1 || errno != EPERM) return 2;
+                                return 0;
+                            }),
+              0);
+#endif
+    // A killing default kills for an old unnamed call, but a new one still gets ENOSYS.
+    const auto kill_profile = profile_from(R"({"defaultAction":"SCMP_ACT_KILL_PROCESS",
+        "syscalls":[{"names":["exit_group","exit","getppid"],"action":"SCMP_ACT_ALLOW"}]})");
+    EXPECT_EQ(in_child_with(kill_profile, [] { return ::syscall(1000) == -1 && errno == ENOSYS ? 0 : 1; }), 0);
+    EXPECT_EQ(in_child_with(kill_profile, [] { return static_cast<int>(::syscall(SYS_getcwd, nullptr, 0)); }), 128 + SIGSYS);
+    // A permissive default needs no stub: the unnamed old call runs.
+    EXPECT_EQ(in_child_with(profile_from(R"({"defaultAction":"SCMP_ACT_ALLOW",
+        "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO"}]})"),
+                            [] { return ::syscall(SYS_getcwd, nullptr, 0) == -1 && errno == ERANGE ? 0 : 1; }),
+              0);
+}
+
+// `features` lists the tables validate() uses: everything listed compiles, and a filter over every
+// architecture at once keeps its ENOSYS stub working.
+TEST(SeccompTest, EverythingFeaturesListsCompiles) {
+    oci::Json profile = {{"defaultAction", "SCMP_ACT_ERRNO"}, {"listenerPath", "/run/agent.sock"}};
+    profile["architectures"] = hull::seccomp::supported_architectures();
+    profile["flags"] = hull::seccomp::supported_flags();
+    oci::Json syscalls = oci::Json::array();
+    for (const auto& action : hull::seccomp::supported_actions()) {
+        if (action != "SCMP_ACT_ERRNO") syscalls.push_back({{"names", {"getppid"}}, {"action", action}});
+    }
+    for (const auto& op : hull::seccomp::supported_operators()) {
+        syscalls.push_back({{"names", {"personality"}}, {"action", "SCMP_ACT_ALLOW"}, {"args", {{{"index", 0}, {"value", 8}, {"op", op}}}}});
+    }
+    syscalls.push_back({{"names", {"exit_group", "exit"}}, {"action", "SCMP_ACT_ALLOW"}});
+    profile["syscalls"] = syscalls;
+    EXPECT_NO_THROW(hull::seccomp::Filter::compile(profile_from(profile.dump())));
+    EXPECT_GE(hull::seccomp::supported_architectures().size(), 3U);
+
+    profile.erase("listenerPath");
+    profile["flags"] = oci::Json::array();
+    profile["syscalls"] = {{{"names", {"exit_group", "exit", "getppid"}}, {"action", "SCMP_ACT_ALLOW"}}};
+    EXPECT_EQ(in_child_with(profile_from(profile.dump()),
+                            [] {
+                                if (::syscall(SYS_getppid) <= 0) return 1;
+                                if (::syscall(1000) != -1 || errno != ENOSYS) return 2;
+                                return ::syscall(SYS_getcwd, nullptr, 0) == -1 && errno == EPERM ? 0 : 3;
+                            }),
+              0);
+}
+
 TEST(SeccompTest, ArgumentConditions) {
     const auto profile = profile_from(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
         {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":1,
@@ -133,6 +203,10 @@ TEST(SeccompTest, ValidationNamesThePath) {
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_Z80"]})",
           "linux.seccomp.architectures[0]: unknown architecture");
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_NOPE"]})", "linux.seccomp.flags[0]: unknown flag");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_S390X"]})",
+          "linux.seccomp.architectures[1]: SCMP_ARCH_S390X has the other byte order");
+#endif
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_X"}]})",
           "linux.seccomp.syscalls[0].action: unknown action");
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_XX"}]}]})",
@@ -141,6 +215,8 @@ TEST(SeccompTest, ValidationNamesThePath) {
           "args[0].index: must be below 6");
     check(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]})",
           "linux.seccomp.listenerPath: required");
+    check(R"({"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/a","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_NOTIFY"}]})",
+          "linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for the write syscall");
 }
 
 }  // namespace
