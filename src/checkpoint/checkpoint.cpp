@@ -19,13 +19,6 @@ namespace hull {
 
 namespace {
 
-std::string absolute(const std::string& path) {
-    if (!path.empty() && path[0] == '/') return path;
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd) == nullptr) throw_errno("getcwd");
-    return std::string(cwd) + "/" + path;
-}
-
 void make_dir(const std::string& path, const std::string& flag) {
     if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) throw_errno(flag + " " + path);
     struct stat st {};
@@ -99,10 +92,10 @@ void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, 
         criu::DumpPlan plan;
         plan.pid = c.record().pid;
         plan.pre_dump = options.pre_dump;
-        plan.images_dir = absolute(options.image_path.empty() ? "checkpoint" : options.image_path);
+        plan.images_dir = criu::absolute(options.image_path.empty() ? "checkpoint" : options.image_path);
         make_dir(plan.images_dir, "--image-path");
         if (!options.work_path.empty()) {
-            plan.work_dir = absolute(options.work_path);
+            plan.work_dir = criu::absolute(options.work_path);
             make_dir(plan.work_dir, "--work-path");
         }
         if (!options.parent_path.empty()) {

@@ -190,6 +190,13 @@ std::vector<std::pair<std::string, std::string>> external_mount_sources(const oc
     return sources;
 }
 
+std::string absolute(const std::string& path) {
+    if (!path.empty() && path[0] == '/') return path;
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd) == nullptr) throw_errno("getcwd");
+    return std::string(cwd) + "/" + path;
+}
+
 std::string log_tail(const std::string& path, size_t lines) {
     std::ifstream in(path);
     std::vector<std::string> kept;

@@ -101,6 +101,9 @@ std::string stdio_key(pid_t pid, int fd, const std::vector<int>& container_mount
 // The mount ids in /proc/PID/mountinfo.
 std::vector<int> mount_ids(pid_t pid);
 
+// `path` made absolute against the current directory (image and work paths are the caller's).
+std::string absolute(const std::string& path);
+
 // What the last lines of criu's log (DIR/NAME) say, for an error message.
 std::string log_tail(const std::string& path, size_t lines = 3);
 

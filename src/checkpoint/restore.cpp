@@ -24,13 +24,6 @@ namespace hull {
 
 namespace {
 
-std::string absolute(const std::string& path) {
-    if (!path.empty() && path[0] == '/') return path;
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd) == nullptr) throw_errno("getcwd");
-    return std::string(cwd) + "/" + path;
-}
-
 // What criu cannot give back through its command line, refused by field before anything is made.
 void check_restorable(const container::ContainerConfig& config, const RestoreOptions& options) {
     const oci::Spec& spec = config.spec;
@@ -127,7 +120,7 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
     const container::ContainerConfig config = container::load_container_config(id, options.create.bundle);
     check_restorable(config, options);
     const oci::Spec& spec = config.spec;
-    const std::string images_dir = absolute(options.image_path.empty() ? "checkpoint" : options.image_path);
+    const std::string images_dir = criu::absolute(options.image_path.empty() ? "checkpoint" : options.image_path);
     if (struct stat st {}; ::stat(images_dir.c_str(), &st) != 0) throw_errno("restore --image-path " + images_dir);
     const oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
     const std::unique_ptr<cgroups::Manager> cgroup =
@@ -150,7 +143,7 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
 
     criu::RestorePlan plan;
     plan.images_dir = images_dir;
-    plan.work_dir = options.work_path.empty() ? std::string() : absolute(options.work_path);
+    plan.work_dir = options.work_path.empty() ? std::string() : criu::absolute(options.work_path);
     if (!plan.work_dir.empty() && ::mkdir(plan.work_dir.c_str(), 0700) != 0 && errno != EEXIST) {
         throw_errno("restore --work-path " + plan.work_dir);
     }
