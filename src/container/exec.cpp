@@ -114,8 +114,8 @@ struct ExecContext {
     apply_final_cpu_affinity(process);
     keep_only_preserved_fds(ctx.preserve_fds);
     const oci::Linux no_linux;
-    finish_and_exec(process, ctx.spec->linux ? *ctx.spec->linux : no_linux, ctx.seccomp_filter, executable, -1, ctx.agent,
-                    ctx.labels);
+    lock_down(process, ctx.spec->linux ? *ctx.spec->linux : no_linux, ctx.seccomp_filter, executable, ctx.agent, ctx.labels);
+    exec_program(process, executable);
 }
 
 // The child of clone3: joins the namespaces, forks into the pid namespace when needed, and execs.

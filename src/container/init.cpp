@@ -179,26 +179,27 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     if (config.memory_policy) process::apply_memory_policy(*config.memory_policy);
     apply_final_cpu_affinity(process);
     ::prctl(PR_SET_PDEATHSIG, 0);  // the runtime exits after Ready; we must outlive it
+    // Seccomp, user and capabilities now, as runc does: what fails here fails create, and a
+    // listenerPath agent gets its fd while the container is being created.
+    SeccompAgent agent;
+    if (ctx.seccomp_agent_fd >= 0) {
+        agent.socket = ctx.seccomp_agent_fd;
+        agent.process_state_json = seccomp::agent_message(*linux.seccomp, pid, config.state(pid, "creating"));
+    }
+    lock_down(process, linux, config.seccomp ? &*config.seccomp : nullptr, executable, agent, {config.labels, ctx.procfs});
     sync.send(Message::Ready);
     runtime_released = true;
     ::close(ctx.sync_fd);
     if (ctx.console_socket_fd >= 0) ::close(ctx.console_socket_fd);
     keep_only_preserved_fds(ctx.preserve_fds);
 
+    // The fifo is 0622 in a 0711 state dir: whatever user we are now can open it.
     start_fifo = wait_for_start(ctx.state_dir_fd);
     // The runtime that created us is gone; `start` reads our log records with its reply.
     log::forward_to([fd = start_fifo.get()](const std::string& record) { sys::write_all(fd, record, "exec fifo"); });
-
-    SeccompAgent agent;
-    if (ctx.seccomp_agent_fd >= 0) {
-        agent.socket = ctx.seccomp_agent_fd;
-        agent.process_state_json = seccomp::agent_message(*linux.seccomp, pid, config.state(pid, "created"));
-    }
-    const auto start_container_hooks = [&] {
-        if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
-    };
-    finish_and_exec(process, linux, config.seccomp ? &*config.seccomp : nullptr, executable, start_fifo.get(), agent,
-                    {config.labels, ctx.procfs}, start_container_hooks);
+    // startContainer hooks run as the program will: under its filter, user and capabilities (runc too).
+    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
+    exec_program(process, executable, start_fifo.get());
 }
 
 }  // namespace

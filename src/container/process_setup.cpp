@@ -222,9 +222,8 @@ void keep_only_preserved_fds(unsigned preserved) {
     }
 }
 
-void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const seccomp::Filter* seccomp_filter,
-                     const std::string& executable, int ready_fd, const SeccompAgent& agent, const ExecLabels& labels,
-                     const std::function<void()>& last_step) {
+void lock_down(const oci::Process& process, const oci::Linux& linux, const seccomp::Filter* seccomp_filter,
+               const std::string& executable, const SeccompAgent& agent, const ExecLabels& labels) {
     // As runc: the process leads a session of its own, not the caller's (criu dumps only a tree
     // whose sessions are inside it; a terminal set up before already made us the leader: EPERM).
     if (::setsid() < 0 && errno != EPERM) throw_errno("setsid");
@@ -252,7 +251,9 @@ void finish_and_exec(const oci::Process& process, const oci::Linux& linux, const
     log::debug("process: uid ", process.user.uid, ", gid ", process.user.gid, ", ", process.user.additionalGids.size(),
                " additional gids", process.noNewPrivileges ? ", no_new_privs" : "");
     if (seccomp_filter != nullptr && process.noNewPrivileges) load_seccomp();
-    if (last_step) last_step();
+}
+
+void exec_program(const oci::Process& process, const std::string& executable, int ready_fd) {
     reset_signals();
     auto argv = sys::c_strings(process.args);
     auto envp = sys::c_strings(process.env);

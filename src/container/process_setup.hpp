@@ -1,7 +1,6 @@
 // The steps the container init and an exec'd process share on the way to execve.
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,16 +49,17 @@ struct ExecLabels {
     const procfs::Handle* procfs = nullptr;
 };
 
-// Scheduling, seccomp, user and capabilities, no_new_privs, default signals; then execve.
-// Seccomp goes last when no_new_privs is set, else before the capabilities are dropped (loading a
-// filter without no_new_privs needs CAP_SYS_ADMIN).
-// `ready_fd` (>= 0) gets "0" right before execve: `start` learns that nothing failed.
-// `last_step` runs when the filter, user, capabilities and no_new_privs are all in force, before
-// execve: the startContainer hooks, which run as the container's process does (runc too).
+// What the process must be before its program runs: personality, LSM exec labels, scheduling,
+// seccomp, user and capabilities, no_new_privs. Seccomp goes last when no_new_privs is set, else
+// before the capabilities are dropped (loading a filter without no_new_privs needs
+// CAP_SYS_ADMIN); a NOTIFY filter's fd goes to the agent at once. The init does this during
+// `create` (runc's order: what fails, fails create), then waits for `start`.
 // linux.personality applies here, to the init and to each exec'd process alike.
-[[noreturn]] void finish_and_exec(const oci::Process& process, const oci::Linux& linux,
-                                  const seccomp::Filter* seccomp_filter, const std::string& executable,
-                                  int ready_fd = -1, const SeccompAgent& agent = {}, const ExecLabels& labels = {},
-                                  const std::function<void()>& last_step = {});
+void lock_down(const oci::Process& process, const oci::Linux& linux, const seccomp::Filter* seccomp_filter,
+               const std::string& executable, const SeccompAgent& agent = {}, const ExecLabels& labels = {});
+
+// Default signals, then execve. `ready_fd` (>= 0) gets "0" right before execve: `start` learns
+// that nothing failed.
+[[noreturn]] void exec_program(const oci::Process& process, const std::string& executable, int ready_fd = -1);
 
 }  // namespace hull::container

@@ -141,6 +141,27 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
     [ "$(rt ps "$ID" | wc -l)" -eq 2 ]  # the header and the init: no exec'd process left
 }
 
+@test "seccomp: create loads the filter, sets the user, capabilities and no_new_privs (runc's order); the agent has its fd before start" {
+    "$AGENT" "$TEST_DIR/agent.sock" --continue > "$TEST_DIR/agent.out" 2>&1 &
+    CLEANUP_PIDS+=($!)
+    for _ in $(seq 50); do [ -S "$TEST_DIR/agent.sock" ] && break; sleep 0.05; done
+    config 'process.user={"uid":65534,"gid":65534}' 'process.noNewPrivileges=true' \
+        "linux.seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$TEST_DIR/agent.sock\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+    set_cmd 'echo started'
+    # The container keeps stdio until it runs: not bats' output pipe.
+    timeout -k 5 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$ID" </dev/null >"$TEST_DIR/out" 2>&1
+    pid=$(state_field "$ID" pid)
+    grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' "/proc/$pid/status"
+    grep -qE '^Uid:\s+65534\s+65534' "/proc/$pid/status"
+    grep -qE '^NoNewPrivs:\s+1' "/proc/$pid/status"
+    grep -qE '^Seccomp:\s+2' "/proc/$pid/status"
+    wait_for_file "$TEST_DIR/agent.out"
+    grep -q '^state: .*"status":"creating"' "$TEST_DIR/agent.out"
+    timeout -k 5 30 "$RUNTIME" --root "$ROOT" start "$ID"
+    wait_for_status "$ID" stopped
+    [ "$(cat "$TEST_DIR/out")" = started ]
+}
+
 @test "seccomp: an agent that goes away once it has the notify fd leaves no one waiting: notified calls fail with ENOSYS" {
     for nnp in true false; do
         "$AGENT" "$TEST_DIR/agent.sock" --quit > "$TEST_DIR/agent.out" 2>&1 &
@@ -213,7 +234,7 @@ PROBE=${PROBE:-$HERE/../../build/tests/seccomp-probe}
     allowed='"arch_prctl","brk","clone","close","dup","dup2","dup3","epoll_ctl","epoll_pwait","execve","exit","exit_group","fcntl","fstat","fstatfs","futex",
         "getcwd","getdents64","getegid","geteuid","getgid","getpgrp","getpid","getppid","getrandom","getuid","ioctl","lseek","madvise",
         "mmap","mprotect","munmap","nanosleep","newfstatat","openat","pipe2","prctl","prlimit64","read","readlink","rseq",
-        "rt_sigaction","rt_sigprocmask","rt_sigreturn","sched_yield","tgkill","gettid","set_robust_list","set_tid_address","sigaltstack","uname","wait4","write"'
+        "rt_sigaction","rt_sigprocmask","rt_sigreturn","sched_yield","sendto","tgkill","gettid","set_robust_list","set_tid_address","sigaltstack","uname","wait4","write"'
     set_cmd 'echo $(echo forked); /seccomp-probe thread 1000 435; mkdir /made 2>&1; true'
     for arches in '' '"architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],'; do
         # runc 1.1.5 stubs only the architectures listed; hull takes none listed as the native one.
