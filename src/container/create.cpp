@@ -43,18 +43,6 @@ namespace hull::container {
 
 namespace {
 
-std::string now_rfc3339() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[64];
-    const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::snprintf(text + n, sizeof text - n, ".%09lldZ", static_cast<long long>(nanos));
-    return text;
-}
-
 // Kills and reaps the processes of a failed create.
 class ProcessGuard {
 public:
@@ -130,6 +118,18 @@ SocketPair make_sync_sockets() {
 }
 
 }  // namespace
+
+std::string now_rfc3339() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[64];
+    const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(text + n, sizeof text - n, ".%09lldZ", static_cast<long long>(nanos));
+    return text;
+}
 
 pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options,
              UniqueFd* terminal_master) {
@@ -269,9 +269,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         if (spec.hooks) {
             // runtime.md: these hooks run after the environment is created (step 2), so the
             // state they get says "created", as for startContainer.
-            const std::string json = oci::to_json(config.state(pid, "created")).dump();
-            hooks::run_all(spec.hooks->prestart, "prestart", json);
-            hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
+            const oci::State state = config.state(pid, "created");
+            hooks::run_all(spec.hooks->prestart, "prestart", state);
+            hooks::run_all(spec.hooks->createRuntime, "createRuntime", state);
         }
         sync.send(Message::HooksDone);
         sync.expect(Message::Ready, "the container process");
@@ -293,8 +293,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         net_devices.give_back();
         if (spec.hooks && !spec.hooks->poststop.empty()) {
             guard.kill_all();
-            hooks::run_all_warn(spec.hooks->poststop, "poststop",
-                                oci::to_json(config.state(pid, "stopped")).dump());
+            hooks::run_all_warn(spec.hooks->poststop, "poststop", config.state(pid, "stopped"));
         }
         throw;
     }
