@@ -51,6 +51,9 @@ run_bats "cgroup v2 lane: structure, freeze, kill, eBPF device filter, removal, 
 # with boot. It counts as one failure, with the reason, when the VM cannot boot.
 run_bats "end-to-end: podman and containerd with hull as their runtime" tests/e2e/run.sh
 run_bats "cgroup v2 VM lane (pure cgroup2, every controller, limits enforced)" tests/vm/cgroup-v2.sh
+# Lane 4: checkpoint/restore with criu in the same kind of guest (Debian's kernel, where criu check
+# passes; the workplace's kernel fails it). About 3-5 min with boot.
+run_bats "checkpoint VM lane (criu dump/restore on Debian's kernel)" tests/vm/checkpoint.sh
 
 echo "== bench smoke run (bench/bench.sh --smoke: hull, crun and runc in one view; not timed)"
 if bench/bench.sh --smoke 2>&1 | tee "$log" && grep -q '^bench smoke run: every operation ran' "$log"; then

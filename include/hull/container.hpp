@@ -131,3 +131,57 @@ void container_events(const RuntimeOptions& runtime, const std::string& id, bool
                       const std::function<void(const nlohmann::ordered_json&)>& emit);
 
 }  // namespace hull
+
+namespace hull {
+
+// runc's checkpoint flags (CRIU's options of the same names).
+struct CheckpointOptions {
+    std::string image_path;   // default ./checkpoint
+    std::string work_path;    // default: the image path
+    std::string parent_path;  // a pre-dump's images, relative to image_path or absolute
+    bool leave_running = false;
+    bool tcp_established = false;
+    bool ext_unix_sk = false;
+    bool shell_job = false;
+    bool file_locks = false;
+    bool pre_dump = false;
+    bool auto_dedup = false;
+    bool lazy_pages = false;
+    std::string manage_cgroups_mode;  // soft, full, strict, ignore; "" criu's default
+    std::vector<std::string> empty_ns;
+};
+
+// Dumps a running or paused container with CRIU. Unless leave_running or pre_dump, the container
+// is stopped by the dump and then deleted, as with runc.
+void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, const CheckpointOptions& options);
+
+struct RestoreOptions {
+    CreateOptions create;  // bundle, pid file, console socket, no_pivot
+    std::string image_path;
+    std::string work_path;
+    bool tcp_established = false;
+    bool ext_unix_sk = false;
+    bool shell_job = false;
+    bool file_locks = false;
+    bool auto_dedup = false;
+    bool lazy_pages = false;
+    bool detach = false;
+    bool no_subreaper = false;
+    std::string manage_cgroups_mode;
+    std::vector<std::string> empty_ns;
+};
+
+// Restores a checkpoint as container `id` from the bundle's config: a normal hull container
+// (state, kill, exec, delete). In the foreground, waits like run and returns the exit status.
+int restore_container(const RuntimeOptions& runtime, const std::string& id, const RestoreOptions& options);
+
+// Whether checkpoint/restore works on this host (criu installed and `criu check` passing): for
+// features and --help.
+struct CheckpointSupport {
+    bool available = false;
+    std::string criu_version;
+    std::string reason;  // when not available
+};
+CheckpointSupport checkpoint_support();
+
+}  // namespace hull

@@ -83,6 +83,8 @@ std::string format_id_mappings(const std::vector<oci::LinuxIDMapping>& mappings)
 void enter_new_time_namespace(const std::map<std::string, oci::LinuxTimeOffset>& offsets);
 
 void set_hostname(const std::string& hostname);
+// In a new network namespace: lo up, as runc does (127.0.0.1 works; criu dumps its connections).
+void bring_up_loopback();
 void set_domainname(const std::string& domainname);
 
 // Each linux.sysctl key must belong to a namespace the container has of its own (ipc: kernel.msg*,

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,13 @@ struct Command {
     std::optional<std::chrono::seconds> timeout;    // killed with SIGKILL when it passes
     Stderr stderr_to = Stderr::Capture;
     size_t capture_limit = SIZE_MAX;                // bytes kept of each stream; the rest is read and dropped
+    // Called in hull with the child's pid while the child waits before its execve (to place it in
+    // a cgroup, say); when it throws, the child exits without running the command.
+    std::function<void(pid_t)> before_exec;
+    // The child keeps hull's stdin, stdout and stderr (input, capture and stderr_to are unused).
+    bool shares_stdio = false;
+    // hull's fds the child gets as fds 3, 4, ... in this order (everything else from 3 is closed).
+    std::vector<int> pass_fds;
 };
 
 struct Outcome {

@@ -43,6 +43,8 @@ void add_pause(CLI::App& app, Globals& globals, Action& action);  // pause and r
 void add_ps(CLI::App& app, Globals& globals, Action& action);
 void add_update(CLI::App& app, Globals& globals, Action& action);
 void add_events(CLI::App& app, Globals& globals, Action& action);
+void add_checkpoint(CLI::App& app, Globals& globals, Action& action);
+void add_restore(CLI::App& app, Globals& globals, Action& action);
 
 // The create flags shared by create and run.
 void add_create_flags(CLI::App& command, CreateOptions& options);

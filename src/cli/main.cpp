@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
     add_ps(app, globals, action);
     add_update(app, globals, action);
     add_events(app, globals, action);
+    add_checkpoint(app, globals, action);
+    add_restore(app, globals, action);
 
     try {
         app.parse(argc, argv);

@@ -22,11 +22,25 @@ namespace hull::sys {
 
 namespace {
 
-[[noreturn]] void exec_child(const Command& command, int in, int out, int err) {
-    ::dup2(in, STDIN_FILENO);
+[[noreturn]] void exec_child(const Command& command, int in, int out, int err, int go) {
+    if (go >= 0) {
+        char byte = 0;
+        ssize_t n;
+        while ((n = ::read(go, &byte, 1)) < 0 && errno == EINTR) {
+        }
+        if (n != 1) ::_exit(126);
+    }
+    if (in >= 0) ::dup2(in, STDIN_FILENO);
     if (out >= 0) ::dup2(out, STDOUT_FILENO);
     if (err >= 0) ::dup2(err, STDERR_FILENO);
-    process::close_fds_from(3);
+    // Copied above the target range first, so that no target overwrites a source not yet moved.
+    const int passed = static_cast<int>(command.pass_fds.size());
+    std::vector<int> high;
+    for (const int fd : command.pass_fds) high.push_back(::fcntl(fd, F_DUPFD_CLOEXEC, 3 + passed));
+    for (int i = 0; i < passed; ++i) {
+        if (high[static_cast<size_t>(i)] < 0 || ::dup2(high[static_cast<size_t>(i)], 3 + i) < 0) ::_exit(126);
+    }
+    process::close_fds_from(3 + passed);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -111,10 +125,30 @@ Outcome run(const Command& command) {
     const int child_err = command.stderr_to == Stderr::Capture ? errors->write.get()
                           : command.stderr_to == Stderr::WithStdout ? output.write.get()
                                                                    : -1;
+    std::optional<Pipe> go;
+    if (command.before_exec) go = make_pipe();
     PipeSignalBlock no_sigpipe;
     const pid_t pid = ::fork();
     if (pid < 0) throw_errno("fork for " + command.path);
-    if (pid == 0) exec_child(command, input.read.get(), output.write.get(), child_err);
+    if (pid == 0) {
+        if (command.shares_stdio) exec_child(command, -1, -1, -1, go ? go->read.get() : -1);
+        exec_child(command, input.read.get(), output.write.get(), child_err, go ? go->read.get() : -1);
+    }
+    if (go) {
+        go->read.reset();
+        try {
+            command.before_exec(pid);
+        } catch (...) {
+            go->write.reset();  // the child exits unrun
+            int status = 0;
+            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            throw;
+        }
+        const char byte = 1;
+        if (::write(go->write.get(), &byte, 1) != 1) throw_errno("start " + command.path);
+        go->write.reset();
+    }
     input.read.reset();
     output.write.reset();
     if (errors) errors->write.reset();
@@ -124,8 +158,12 @@ Outcome run(const Command& command) {
     UniqueFd to_child = std::move(input.write);
     ::fcntl(to_child.get(), F_SETFL, O_NONBLOCK);
     size_t written = 0;
-    if (command.input.empty()) to_child.reset();
+    if (command.input.empty() || command.shares_stdio) to_child.reset();
     Stream streams[2] = {{std::move(output.read), &outcome.out}, {errors ? std::move(errors->read) : UniqueFd(), &outcome.err}};
+    if (command.shares_stdio) {
+        streams[0].fd.reset();
+        streams[1].fd.reset();
+    }
     const auto deadline = std::chrono::steady_clock::now() + command.timeout.value_or(std::chrono::seconds(0));
     for (;;) {
         pollfd fds[4] = {{pidfd.get(), POLLIN, 0},

@@ -43,18 +43,6 @@ namespace hull::container {
 
 namespace {
 
-std::string now_rfc3339() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[64];
-    const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::snprintf(text + n, sizeof text - n, ".%09lldZ", static_cast<long long>(nanos));
-    return text;
-}
-
 // Kills and reaps the processes of a failed create.
 class ProcessGuard {
 public:
@@ -130,6 +118,18 @@ SocketPair make_sync_sockets() {
 }
 
 }  // namespace
+
+std::string now_rfc3339() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[64];
+    const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(text + n, sizeof text - n, ".%09lldZ", static_cast<long long>(nanos));
+    return text;
+}
 
 pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options,
              UniqueFd* terminal_master) {

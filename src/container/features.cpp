@@ -44,6 +44,11 @@ oci::Features runtime_features() {
     linux.netDevices = true;    // hull/net_devices.hpp
     linux.mountIdmap = rootfs::idmapped_mounts;
     features.annotations["io.github.seccomp.libseccomp.version"] = libseccomp_version();
+    // runc's key, which callers read; present only where `criu check` passes.
+    if (const CheckpointSupport criu = checkpoint_support(); criu.available) {
+        features.annotations["org.opencontainers.runc.checkpoint.enabled"] = "true";
+        features.annotations["org.criu.version"] = criu.criu_version;
+    }
     // They make hull mount an overlay whose upper layer is a host directory the config names.
     features.potentiallyUnsafeConfigAnnotations = {rootfs::overlay_annotation, rootfs::overlay_upper_annotation};
     return features;

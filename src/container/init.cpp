@@ -130,6 +130,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
         ns::enter_new_time_namespace(linux.timeOffsets);
     }
     if (log::debug_enabled()) log::debug("namespaces: ", ns::describe(plan));
+    if (plan.has(CLONE_NEWNET)) ns::bring_up_loopback();
     if (spec.hostname) {
         ns::set_hostname(*spec.hostname);
         log::debug("hostname ", *spec.hostname);

@@ -20,6 +20,9 @@ namespace hull::container {
 pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options,
              UniqueFd* terminal_master = nullptr);
 
+// Now, as the state's "created" time: RFC 3339 with nanoseconds, UTC.
+std::string now_rfc3339();
+
 // The runtime-spec state document (what `state` prints, hooks read on stdin and the seccomp agent
 // receives); a "stopped" container has no pid.
 oci::State container_state(const std::string& id, const std::string& bundle, const oci::StringMap& annotations,

@@ -224,6 +224,9 @@ void keep_only_preserved_fds(unsigned preserved) {
 
 void lock_down(const oci::Process& process, const oci::Linux& linux, const seccomp::Filter* seccomp_filter,
                const std::string& executable, const SeccompAgent& agent, const ExecLabels& labels) {
+    // As runc: the process leads a session of its own, not the caller's (criu dumps only a tree
+    // whose sessions are inside it; a terminal set up before already made us the leader: EPERM).
+    if (::setsid() < 0 && errno != EPERM) throw_errno("setsid");
     if (linux.personality) process::apply_personality(*linux.personality);
     // First: the write needs /proc before seccomp may forbid it and while we are still root.
     if (labels.labels.apparmor_profile || labels.labels.selinux_label) lsm::apply_exec_labels(*labels.procfs, labels.labels);

@@ -4,8 +4,10 @@
 #include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
+#include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -13,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <set>
 
 #include "hull/error.hpp"
@@ -173,6 +176,16 @@ void enter_new_time_namespace(const std::map<std::string, oci::LinuxTimeOffset>&
 
 void set_hostname(const std::string& hostname) {
     if (::sethostname(hostname.data(), hostname.size()) != 0) throw_errno("hostname: sethostname \"" + hostname + "\"");
+}
+
+void bring_up_loopback() {
+    const UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!sock) throw_errno("network namespace: socket to bring up lo");
+    ifreq request{};
+    std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+    if (::ioctl(sock.get(), SIOCGIFFLAGS, &request) != 0) throw_errno("network namespace: get the flags of lo");
+    request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
+    if (::ioctl(sock.get(), SIOCSIFFLAGS, &request) != 0) throw_errno("network namespace: bring up lo");
 }
 
 void set_domainname(const std::string& domainname) {

@@ -43,7 +43,7 @@ assert_has() {
     source "$COMPLETION"
     [ "$(complete -p hull)" = "complete -F _hull hull" ]
     complete_line hull ""
-    assert_reply create start state kill delete run list ls spec features exec pause resume ps update events
+    assert_reply create start state kill delete run list ls spec features exec pause resume ps update events checkpoint restore
     complete_line hull st
     assert_reply start state
     complete_line hull --

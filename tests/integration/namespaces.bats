@@ -214,3 +214,12 @@ load helpers
     ! grep -q " $BUNDLE/rootfs/" /proc/self/mountinfo
     assert_nothing_left "$ID"
 }
+
+@test "a new network namespace has lo up and 127.0.0.1 reachable, as runc's" {
+    set_namespaces pid mount network uts
+    set_cmd 'ip link show lo; nc -l -p 5000 & s=$!; sleep 0.3; echo over-lo | nc 127.0.0.1 5000; sleep 0.2; kill $s 2>/dev/null; wait'
+    run timeout -k 5 20 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == *"<LOOPBACK,UP"* ]]
+    [[ "$output" == *over-lo* ]]
+}

@@ -41,9 +41,10 @@ if [ ${#missing[@]} -gt 0 ]; then
         "${missing[@]}" >&2 || fail "apt-get install ${missing[*]} failed"
 fi
 
-# The kernel and the few modules the guest needs, cached per kernel package. Only the modules
-# are kept (the package unpacks to ~440 MB).
-modules="virtio_pci virtio_blk 9pnet_virtio 9p overlay"
+# The kernel and the few modules the guest needs, cached per kernel package and module list. Only
+# the modules are kept (the package unpacks to ~440 MB). Beyond the 9p root: what `criu check`
+# needs (netfilter for the network lock, the *_diag sockets it dumps through, tun and veth).
+modules="virtio_pci virtio_blk 9pnet_virtio 9p overlay nf_tables nft_ct nf_conntrack nf_conntrack_netlink nft_compat unix_diag inet_diag tcp_diag udp_diag netlink_diag af_packet_diag tun veth"
 mkdir -p "$cache"
 pkg=${HULL_VM_KERNEL_PKG:-}
 if [ -z "$pkg" ] && [ -e "$cache/current/ready" ]; then
@@ -53,7 +54,7 @@ elif [ -z "$pkg" ]; then
     pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -1)
     [ -n "$pkg" ] || fail "apt-cache found no kernel package that linux-image-amd64 depends on"
 fi
-kdir=$cache/$pkg
+kdir=$cache/$pkg.$(echo "$modules" | md5sum | cut -c1-8)
 (
     flock 9
     [ -e "$kdir/ready" ] && exit 0

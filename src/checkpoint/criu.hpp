@@ -1,0 +1,110 @@
+// CRIU, driven through its command line (criu dump / pre-dump / restore / check). The command
+// line rather than `criu swrk`'s protobuf RPC: it needs no protobuf library or generated code in
+// hull, and the one thing only the RPC gives (notify callbacks: the console's orphan pts master,
+// network hooks mid-restore) hull refuses by field instead. The argument lists are plain data,
+// built from plans and unit-tested without criu.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "oci/config.hpp"
+
+namespace hull::criu {
+
+struct Support {
+    bool available = false;
+    std::string version;  // "3.17.1"
+    std::string reason;   // why not, when not available
+};
+// Whether criu is installed and `criu check` passes on this host (kernel, modules, privileges).
+Support probe();
+// Throws "VERB: checkpoint/restore is not available here: REASON" unless probe() says it is.
+void require(std::string_view verb);
+
+// criu's path in hull's PATH (else the default PATH); throws naming `verb` when it is not installed.
+std::string executable(std::string_view verb);
+
+// Throws for flags hull does not drive (--lazy-pages), an unknown --manage-cgroups-mode, and an
+// --empty-ns other than network.
+void check_flags(std::string_view verb, bool lazy_pages, const std::string& cgroups_mode,
+                 const std::vector<std::string>& empty_ns);
+
+// A namespace the container joined (a pod's): dumped as external, handed back at restore.
+struct ExternalNamespace {
+    std::string kind;  // "net", "pid"
+    uint64_t inode = 0;
+    std::string key() const;  // runc's key: "extRootNetNS"
+};
+
+struct DumpPlan {
+    pid_t pid = 0;
+    bool pre_dump = false;
+    std::string images_dir;
+    std::string work_dir;      // "" = images_dir
+    std::string parent_dir;    // --parent-path, relative to images_dir
+    std::string root;          // the container's rootfs, as the host sees it
+    std::string freeze_cgroup; // the cgroup criu freezes the tasks with ("" none)
+    bool leave_running = false;
+    bool tcp_established = false;
+    bool ext_unix_sk = false;
+    bool shell_job = false;
+    bool file_locks = false;
+    bool auto_dedup = false;
+    std::string manage_cgroups_mode;   // "" = criu's default
+    std::vector<std::string> empty_ns;  // "net": not dumped, an empty one is made at restore
+    std::vector<std::string> external_mounts;  // mount points in the container (key = mount point)
+    std::vector<ExternalNamespace> external_namespaces;
+    std::vector<std::string> external_files;  // "file[MNT:INODE]" keys: stdio opened outside the container
+};
+std::vector<std::string> dump_args(const DumpPlan& plan);
+
+struct RestorePlan {
+    std::string images_dir;
+    std::string work_dir;
+    std::string root;       // where the rootfs is mounted for criu
+    std::string pid_file;   // criu writes the restored init's pid (host pid namespace) here
+    std::string cgroup_root;  // the container's cgroup: every controller's root
+    bool tcp_established = false;
+    bool ext_unix_sk = false;
+    bool shell_job = false;
+    bool file_locks = false;
+    bool auto_dedup = false;
+    std::string manage_cgroups_mode;
+    std::vector<std::pair<std::string, std::string>> external_mounts;  // key (mount point) -> host source
+    std::vector<std::pair<int, std::string>> inherit_fds;              // our fd -> the key it stands for
+};
+// criu restores detached, its root task a sibling (our child) so that the runtime can wait for it.
+std::vector<std::string> restore_args(const RestorePlan& plan);
+
+// The config's bind mounts: their mount points are dumped as external mounts (criu cannot dump a
+// host directory), and at restore each is given its host source again.
+std::vector<std::string> external_mount_points(const oci::Spec& spec);
+std::vector<std::pair<std::string, std::string>> external_mount_sources(const oci::Spec& spec, const std::string& bundle);
+
+// The file in the images directory that records what the container's stdin, stdout and stderr
+// were ("pipe:[123]", "/dev/null"): runc's name and format (a JSON array of three strings), so
+// that runc's images restore here and the other way round; runc hands back the pipes.
+constexpr const char* descriptors_file = "descriptors.json";
+// hull's own record beside it: for each of fds 0-2, the criu key restore hands its own fd in for
+// ("pipe:[123]", or "file[MNT:INODE]" for a host file such as /dev/null, dumped as external),
+// "" for one criu restores itself (a file inside the container).
+constexpr const char* stdio_keys_file = "hull-stdio.json";
+// The key of fd `fd` of `pid`, given the mount ids of the container's mount namespace.
+std::string stdio_key(pid_t pid, int fd, const std::vector<int>& container_mounts);
+// The mount ids in /proc/PID/mountinfo.
+std::vector<int> mount_ids(pid_t pid);
+
+// `path` made absolute against the current directory (image and work paths are the caller's).
+std::string absolute(const std::string& path);
+
+// What the last lines of criu's log (DIR/NAME) say, for an error message.
+std::string log_tail(const std::string& path, size_t lines = 3);
+
+}  // namespace hull::criu

@@ -1,0 +1,226 @@
+// `restore`: a checkpoint brought back by criu as a new container from the bundle's config, in a
+// cgroup made as create makes it; then a normal container (state, kill, exec, delete).
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+
+#include "criu.hpp"
+#include "hull/cgroup_manager.hpp"
+#include "hull/container.hpp"
+#include "hull/error.hpp"
+#include "hull/seccomp.hpp"
+#include "hull/state_store.hpp"
+#include "hull/subprocess.hpp"
+#include "hull/syscall.hpp"
+#include "src/container/config.hpp"
+#include "src/container/lifecycle_internal.hpp"
+
+namespace hull {
+
+namespace {
+
+// What criu cannot give back through its command line, refused by field before anything is made.
+void check_restorable(const container::ContainerConfig& config, const RestoreOptions& options) {
+    const oci::Spec& spec = config.spec;
+    if (spec.process && spec.process->terminal) {
+        throw Error("restore " + config.id + ": process.terminal is true: hull cannot restore a container with a terminal "
+                    "(criu hands the pty master back only over its RPC)");
+    }
+    if (!options.create.console_socket.empty()) {
+        throw Error("restore --console-socket: process.terminal is false in " + config.bundle + "/config.json", EINVAL);
+    }
+    if (spec.hooks && (!spec.hooks->prestart.empty() || !spec.hooks->createRuntime.empty() ||
+                       !spec.hooks->createContainer.empty() || !spec.hooks->startContainer.empty())) {
+        throw Error("restore " + config.id + ": hooks.prestart/createRuntime/createContainer/startContainer: restore does not "
+                    "run them (criu's setup-namespaces notification comes only over its RPC)");
+    }
+    if (spec.linux && spec.linux->seccomp && seccomp::uses_notify(*spec.linux->seccomp)) {
+        throw Error("restore " + config.id + ": linux.seccomp: SCMP_ACT_NOTIFY cannot be restored (the listener's fd is not in the images)");
+    }
+}
+
+oci::Json read_json(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return nullptr;
+    try {
+        oci::Json doc;
+        in >> doc;
+        return doc;
+    } catch (const std::exception& e) {
+        throw Error("restore: " + path + ": " + e.what());
+    }
+}
+
+// Our stdio takes the place of the container's where it was a pipe or a host file: hull's keys,
+// else (runc's images) the pipes runc's descriptors.json names. One fd per key is enough.
+std::vector<std::pair<int, std::string>> inherited_stdio(const std::string& images_dir) {
+    std::vector<std::pair<int, std::string>> inherit;
+    oci::Json keys = read_json(images_dir + "/" + criu::stdio_keys_file);
+    const bool runc_images = !keys.is_array();
+    if (runc_images) keys = read_json(images_dir + "/" + criu::descriptors_file);
+    if (!keys.is_array()) return inherit;
+    for (size_t fd = 0; fd < keys.size() && fd < 3; ++fd) {
+        if (!keys[fd].is_string()) continue;
+        const std::string key = keys[fd].get<std::string>();
+        if (key.empty() || (runc_images && key.rfind("pipe:", 0) != 0)) continue;
+        bool known = false;
+        for (const auto& [other_fd, other] : inherit) known = known || other == key;
+        if (!known) inherit.emplace_back(static_cast<int>(fd), key);
+    }
+    return inherit;
+}
+
+class CriuRoot {
+public:
+    CriuRoot(const std::string& rootfs, const std::string& state_dir);
+    ~CriuRoot() { unmount(); }
+    CriuRoot(const CriuRoot&) = delete;
+    CriuRoot& operator=(const CriuRoot&) = delete;
+    const std::string& path() const noexcept { return path_; }
+    // Before the state dir can be removed (it is in there).
+    void unmount() noexcept {
+        if (path_.empty()) return;
+        ::umount2(path_.c_str(), MNT_DETACH);
+        ::rmdir(path_.c_str());
+        path_.clear();
+    }
+
+private:
+    std::string path_;
+};
+
+CriuRoot::CriuRoot(const std::string& rootfs, const std::string& state_dir) {
+    if (::unshare(CLONE_NEWNS) != 0) throw_errno("restore: unshare the mount namespace");
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) throw_errno("restore: make / a slave mount");
+    const std::string root = state_dir + "/criu-root";
+    if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("restore: mkdir " + root);
+    if (::mount(rootfs.c_str(), root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+        const int error = errno;
+        ::rmdir(root.c_str());
+        throw_errno("restore: bind " + rootfs, error);
+    }
+    path_ = root;
+}
+
+pid_t read_pid_file(const std::string& path) {
+    std::ifstream in(path);
+    long pid = 0;
+    if (!(in >> pid) || pid <= 0) throw Error("restore: criu wrote no pid to " + path);
+    return static_cast<pid_t>(pid);
+}
+
+pid_t restore(const RuntimeOptions& runtime, const std::string& id, const RestoreOptions& options) {
+    criu::check_flags("restore", options.lazy_pages, options.manage_cgroups_mode, options.empty_ns);
+    criu::require("restore");
+    const container::ContainerConfig config = container::load_container_config(id, options.create.bundle);
+    check_restorable(config, options);
+    const oci::Spec& spec = config.spec;
+    const std::string images_dir = criu::absolute(options.image_path.empty() ? "checkpoint" : options.image_path);
+    if (struct stat st {}; ::stat(images_dir.c_str(), &st) != 0) throw_errno("restore --image-path " + images_dir);
+    const oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
+    const std::unique_ptr<cgroups::Manager> cgroup =
+        cgroups::for_new_container({id, spec.linux->cgroupsPath, runtime.systemd_cgroup}, resources);
+
+    const StateStore store(runtime.root);
+    ContainerDir dir = store.reserve(id);
+    ContainerRecord record;
+    record.id = id;
+    record.bundle = config.bundle;
+    record.rootfs = config.rootfs;
+    record.created = container::now_rfc3339();
+    record.cgroup_path = cgroup->path();
+    record.cgroup_driver = cgroups::driver_name(cgroup->driver());
+    record.owner = ::geteuid();
+    record.config = oci::to_json(spec);
+    record.creating = true;
+    dir.save(record);
+    cgroup->prepare(resources);
+
+    criu::RestorePlan plan;
+    plan.images_dir = images_dir;
+    plan.work_dir = options.work_path.empty() ? std::string() : criu::absolute(options.work_path);
+    if (!plan.work_dir.empty() && ::mkdir(plan.work_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        throw_errno("restore --work-path " + plan.work_dir);
+    }
+    CriuRoot root(config.rootfs, dir.path());
+    plan.root = root.path();
+    plan.pid_file = dir.path() + "/restore.pid";
+    plan.cgroup_root = cgroup->path();
+    plan.tcp_established = options.tcp_established;
+    plan.ext_unix_sk = options.ext_unix_sk;
+    plan.shell_job = options.shell_job;
+    plan.file_locks = options.file_locks;
+    plan.auto_dedup = options.auto_dedup;
+    plan.manage_cgroups_mode = options.manage_cgroups_mode;
+    plan.external_mounts = criu::external_mount_sources(spec, config.bundle);
+    plan.inherit_fds = inherited_stdio(images_dir);
+    // A joined namespace (a pod's) is handed to criu as the fd it was dumped as.
+    std::vector<UniqueFd> joined;
+    for (const auto& n : spec.linux->namespaces) {
+        if (!n.path || n.path->empty() || (n.type != "network" && n.type != "pid")) continue;
+        UniqueFd fd(::open(n.path->c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) throw_errno("linux.namespaces: open " + *n.path);
+        // criu gets it as fd 3, 4, ...: see pass_fds below.
+        const int in_criu = 3 + static_cast<int>(joined.size());
+        plan.inherit_fds.emplace_back(in_criu, criu::ExternalNamespace{n.type == "network" ? "net" : "pid", 0}.key());
+        joined.push_back(std::move(fd));
+    }
+
+    const std::vector<std::string> args = criu::restore_args(plan);
+    sys::Command command;
+    command.path = criu::executable("restore");
+    command.argv = args;
+    command.shares_stdio = true;
+    for (const auto& fd : joined) command.pass_fds.push_back(fd.get());
+    // criu starts in the container's cgroup, so the tasks it restores are born there.
+    command.before_exec = [&cgroup](pid_t pid) { cgroup->place(pid); };
+    const sys::Outcome outcome = sys::run(command);
+    root.unmount();
+    if (!outcome.succeeded()) {
+        const std::string log = (plan.work_dir.empty() ? plan.images_dir : plan.work_dir) + "/restore.log";
+        const std::string said = criu::log_tail(log);
+        throw Error("restore " + id + ": criu restore failed (" + outcome.describe(command) + ")" +
+                    (said.empty() ? "" : ": " + said) + " (log: " + log + ")");
+    }
+    const pid_t pid = read_pid_file(plan.pid_file);
+    cgroup->placement_done();
+    record.pid = pid;
+    record.pid_start_time = sys::process_start_time(pid);
+    record.created = container::now_rfc3339();
+    record.creating = false;
+    dir.save(record);
+    if (!options.create.pid_file.empty()) {
+        sys::write_file_atomic(options.create.pid_file, std::to_string(pid), 0644, "--pid-file " + options.create.pid_file);
+    }
+    dir.commit();
+    cgroup->release();
+    return pid;
+}
+
+}  // namespace
+
+int restore_container(const RuntimeOptions& runtime, const std::string& id, const RestoreOptions& options) {
+    if (options.detach) {
+        restore(runtime, id, options);
+        return 0;
+    }
+    // criu restores the init as our child (--restore-sibling): we wait for it as run does.
+    container::ForegroundSignals signals;
+    const pid_t pid = restore(runtime, id, options);
+    int code = 0;
+    try {
+        code = signals.wait_for(pid);
+    } catch (...) {
+        delete_container(runtime, id, true);
+        throw;
+    }
+    delete_container(runtime, id, true);
+    return code;
+}
+
+}  // namespace hull

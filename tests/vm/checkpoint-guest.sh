@@ -1,0 +1,193 @@
+#!/bin/bash
+# checkpoint-guest.sh WORK — the checks of test lane 4, run INSIDE the VM by tests/vm/checkpoint.sh.
+# WORK holds the bundles; their rootfs and /data directories live in the guest's /run/criulane.
+# Prints TAP, then the counts; exits 1 when a check failed.
+set -u
+work=$1
+hull=${HULL_BIN:?HULL_BIN names the hull binary}
+state=/run/hull-criulane
+g=/run/criulane
+n=0
+failed=0
+
+rt() { timeout -k 5 120 "$hull" --root "$state" "$@"; }
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() {
+    n=$((n + 1))
+    failed=$((failed + 1))
+    echo "not ok $n - $1"
+    shift
+    for line in "$@"; do echo "#   $line"; done
+}
+# ok_if DESCRIPTION COMMAND...: passes when the command succeeds; its output is the diagnostic.
+ok_if() {
+    local description=$1 output
+    shift
+    if output=$("$@" 2>&1); then pass "$description"; else fail "$description" "$@" "$output"; fi
+}
+# The criu log of a failed verb, for the diagnostics.
+criu_log() { grep -m1 -B25 "Error" "$1" 2>/dev/null | sed "s/^/criu: /"; }
+# consecutive FILE: the counter's log is 0, 1, 2, ... with no gap or restart; prints its length.
+consecutive() {
+    local expect=0 line
+    while read -r line; do
+        [ "$line" = "$expect" ] || { echo "line $((expect + 1)) is '$line', not $expect"; return 1; }
+        expect=$((expect + 1))
+    done <"$1"
+    echo "$expect"
+}
+lines() { local count=0; while read -r _; do count=$((count + 1)); done <"$1" 2>/dev/null; echo "$count"; }
+# wait_lines FILE N: until FILE has at least N lines (10 s)
+wait_lines() {
+    local i
+    for i in $(seq 50); do [ "$(lines "$1")" -ge "$2" ] && return 0; sleep 0.2; done
+    return 1
+}
+first_line() { local line=; read -r line <"$1" 2>/dev/null; echo "$line"; }
+pid_of() { rt state "$1" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
+status_of() { rt state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
+
+mkdir -p "$g" "$state"
+cp -a "$work/base/rootfs" "$g/rootfs"
+for b in counter leave copy paused fg tmpfs tcp; do mkdir -p "$g/$b"; done
+
+if out=$(criu check 2>&1); then
+    pass "criu check passes in the guest ($(uname -r))"
+else
+    fail "criu check passes in the guest ($(uname -r))" "$out"
+    echo "# $n tests, $failed failed"
+    exit 1
+fi
+
+# --- a counter checkpointed and restored keeps counting from where it was
+rt run -d --bundle "$work/counter" c1 </dev/null >/dev/null 2>&1
+wait_lines "$g/counter/log" 5
+if rt checkpoint --image-path "$g/img1" c1 2>"$g/err"; then
+    pass "checkpoint of a running container"
+else
+    fail "checkpoint of a running container" "$(cat "$g/err")" "$(criu_log "$g/img1/dump.log")"
+fi
+before=$(lines "$g/counter/log")
+ok_if "the checkpointed container is gone (runc: deleted after the dump)" sh -c "! $hull --root $state state c1"
+sleep 1
+check_still=$(lines "$g/counter/log")
+ok_if "nothing counts while it is checkpointed" [ "$check_still" = "$before" ]
+if rt restore -d --bundle "$work/counter" --image-path "$g/img1" c1 </dev/null >/dev/null 2>"$g/err"; then
+    pass "restore -d under the same id"
+else
+    fail "restore -d under the same id" "$(cat "$g/err")" "$(criu_log "$g/img1/restore.log")"
+fi
+wait_lines "$g/counter/log" $((before + 5))
+ok_if "the restored counter continued from $before without a restart" consecutive "$g/counter/log"
+ok_if "the restored counter grew past $before" [ "$(lines "$g/counter/log")" -gt "$before" ]
+ok_if "state says running" [ "$(status_of c1)" = running ]
+restored_cgroup=$(grep -l c1 "/proc/$(pid_of c1)/cgroup" 2>/dev/null)
+ok_if "exec into the restored container" rt exec c1 cat /data/log
+ok_if "kill and delete the restored container" sh -c "$hull --root $state kill c1 KILL && sleep 0.5 && $hull --root $state delete c1"
+
+ok_if "the restored process was in the container's cgroup" test -n "$restored_cgroup"
+
+# --- --leave-running, and the image restored under a new id with another bundle's /data
+rt run -d --bundle "$work/leave" c2 </dev/null >/dev/null 2>&1
+wait_lines "$g/leave/log" 5
+ok_if "checkpoint --leave-running" rt checkpoint --leave-running --image-path "$g/img2" c2
+at_dump=$(lines "$g/leave/log")
+wait_lines "$g/leave/log" $((at_dump + 3))
+ok_if "the container left running keeps running and counting" test "$(status_of c2)" = running -a "$(lines "$g/leave/log")" -gt "$at_dump"
+if rt restore -d --bundle "$work/copy" --image-path "$g/img2" c3 </dev/null >/dev/null 2>"$g/err"; then
+    pass "restore under a new id (c3) beside the original"
+else
+    fail "restore under a new id (c3) beside the original" "$(cat "$g/err")" "$(criu_log "$g/img2/restore.log")"
+fi
+wait_lines "$g/copy/log" 3
+start=$(first_line "$g/copy/log")
+ok_if "the copy counts on from the dump ($start, not 0) in its own /data" test -n "$start" -a "${start:-0}" -gt 0
+ok_if "both run: c2 and c3" test "$(status_of c2)" = running -a "$(status_of c3)" = running
+rt delete -f c2 >/dev/null 2>&1
+rt delete -f c3 >/dev/null 2>&1
+
+# --- pre-dump, then a dump on top of it; a tmpfs and a bind mount come back
+rt run -d --bundle "$work/tmpfs" c4 </dev/null >/dev/null 2>&1
+wait_lines "$g/tmpfs/log" 5
+ok_if "checkpoint --pre-dump" rt checkpoint --pre-dump --image-path "$g/pre" c4
+ok_if "the container still runs after the pre-dump" test "$(status_of c4)" = running
+if rt checkpoint --image-path "$g/final" --parent-path ../pre c4 2>"$g/err"; then
+    pass "checkpoint --parent-path ../pre (the dump on top of the pre-dump)"
+else
+    fail "checkpoint --parent-path ../pre (the dump on top of the pre-dump)" "$(cat "$g/err")" "$(criu_log "$g/final/dump.log")"
+fi
+ok_if "the dump used the pre-dump as its parent" test -L "$g/final/parent"
+before=$(lines "$g/tmpfs/log")
+if rt restore -d --bundle "$work/tmpfs" --image-path "$g/final" c4 </dev/null >/dev/null 2>"$g/err"; then
+    pass "restore of the incremental dump"
+else
+    fail "restore of the incremental dump" "$(cat "$g/err")" "$(criu_log "$g/final/restore.log")"
+fi
+wait_lines "$g/tmpfs/log" $((before + 3))
+ok_if "the restored counter continued" consecutive "$g/tmpfs/log"
+ok_if "the tmpfs kept its file across checkpoint/restore" test "$(rt exec c4 cat /scratch/note 2>&1)" = kept
+ok_if "/scratch is still a tmpfs and /data still the bind mount" sh -c "$hull --root $state exec c4 cat /proc/self/mountinfo | grep -q ' /scratch .* - tmpfs ' && $hull --root $state exec c4 cat /proc/self/mountinfo | grep -q ' /data '"
+rt delete -f c4 >/dev/null 2>&1
+
+# --- an established TCP connection (server and client in the container, over lo)
+rt run -d --bundle "$work/tcp" c5 </dev/null >/dev/null 2>&1
+# established: state 01 in /proc/net/tcp (the two ends of the connection)
+for i in $(seq 50); do
+    [ "$(rt exec c5 cat /proc/net/tcp 2>/dev/null | grep -c ': 0100007F:[0-9A-F]* 01 ')" -ge 1 ] && break
+    sleep 0.2
+done
+ok_if "the connection is established" sh -c "$hull --root $state exec c5 cat /proc/net/tcp | grep -q ' 01 '"
+ok_if "checkpoint without --tcp-established refuses an open connection" sh -c "! $hull --root $state checkpoint --image-path $g/tcp-refused c5"
+ok_if "... and the container still runs" test "$(status_of c5)" = running
+if rt checkpoint --tcp-established --image-path "$g/tcp-img" c5 2>"$g/err"; then
+    pass "checkpoint --tcp-established"
+else
+    fail "checkpoint --tcp-established" "$(cat "$g/err")" "$(criu_log "$g/tcp-img/dump.log")"
+fi
+if rt restore -d --tcp-established --bundle "$work/tcp" --image-path "$g/tcp-img" c5 </dev/null >/dev/null 2>"$g/err"; then
+    pass "restore --tcp-established"
+else
+    fail "restore --tcp-established" "$(cat "$g/err")" "$(criu_log "$g/tcp-img/restore.log")"
+fi
+touch "$g/tcp/go"
+for i in $(seq 50); do grep -q after-restore "$g/tcp/received" 2>/dev/null && break; sleep 0.2; done
+ok_if "data sent after the restore arrives over the restored connection" grep -q after-restore "$g/tcp/received"
+rt delete -f c5 >/dev/null 2>&1
+
+# --- a paused container
+rt run -d --bundle "$work/paused" c6 </dev/null >/dev/null 2>&1
+wait_lines "$g/paused/log" 5
+rt pause c6
+if rt checkpoint --image-path "$g/img6" c6 2>"$g/err"; then
+    pass "checkpoint of a paused container"
+else
+    fail "checkpoint of a paused container" "$(cat "$g/err")" "$(criu_log "$g/img6/dump.log")"
+fi
+before=$(lines "$g/paused/log")
+rt restore -d --bundle "$work/paused" --image-path "$g/img6" c6 </dev/null >/dev/null 2>"$g/err" || cat "$g/err"
+[ "$(status_of c6)" = paused ] && rt resume c6
+wait_lines "$g/paused/log" $((before + 3))
+ok_if "the paused container, restored (and resumed), counts on" consecutive "$g/paused/log"
+rt delete -f c6 >/dev/null 2>&1
+
+# --- restore in the foreground: waits for the container like run, then deletes it
+rt run -d --bundle "$work/fg" c7 </dev/null >/dev/null 2>&1
+wait_lines "$g/fg/log" 3
+rt checkpoint --image-path "$g/img7" c7
+(rt restore --bundle "$work/fg" --image-path "$g/img7" c7 </dev/null >/dev/null 2>&1; echo $? >"$g/fg-status") &
+for i in $(seq 50); do [ "$(status_of c7)" = running ] && break; sleep 0.2; done
+ok_if "a foreground restore runs the container" test "$(status_of c7)" = running
+rt kill c7 KILL
+wait
+ok_if "... and returns its exit status (137) when it ends" test "$(cat "$g/fg-status")" = 137
+ok_if "... and deletes it" sh -c "! $hull --root $state state c7"
+
+# --- a failed restore leaves nothing behind
+mkdir -p "$g/empty"
+ok_if "restore from an empty image directory fails, naming criu's error" sh -c "$hull --root $state restore -d --bundle $work/counter --image-path $g/empty c8 2>&1 | grep -q 'criu restore failed'"
+ok_if "... and leaves no state directory" test ! -e "$state/c8"
+ok_if "... and no cgroup" sh -c "! find /sys/fs/cgroup -name '*c8*' | grep -q ."
+ok_if "restore from a missing image directory names it" sh -c "$hull --root $state restore -d --bundle $work/counter --image-path $g/missing c8 2>&1 | grep -q '$g/missing'"
+
+echo "# $n tests, $failed failed"
+[ "$failed" = 0 ]
