@@ -55,7 +55,7 @@ void destroy(container::Container& c) {
         }
     }
     if (spec.hooks) {
-        hooks::run_all_warn(spec.hooks->poststop, "poststop", oci::to_json(c.state_as(container::Status::Stopped)).dump());
+        hooks::run_all_warn(spec.hooks->poststop, "poststop", c.state_as(container::Status::Stopped));
     }
     c.dir().remove();
 }
