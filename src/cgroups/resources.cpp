@@ -281,6 +281,11 @@ const Hierarchy* hierarchy_for(const Layout& layout, const std::string& controll
     return nullptr;
 }
 
+bool is_period_then_quota(const std::string& file, const std::string& next) {
+    return (file == "cpu.cfs_period_us" && next == "cpu.cfs_quota_us") ||
+           (file == "cpu.rt_period_us" && next == "cpu.rt_runtime_us");
+}
+
 void write_one(const std::string& dir, const FileWrite& write) {
     try {
         sys::write_file(dir + "/" + write.file, write.value);
@@ -397,13 +402,25 @@ void apply_resources(const Layout& layout, const std::string& path, const oci::L
         unified_writes = v2_writes(hugetlb_only);
         v1_part.hugepageLimits.clear();
     }
-    for (const auto& w : v1_writes(v1_part)) {
+    const std::vector<FileWrite> writes = v1_writes(v1_part);
+    for (size_t i = 0; i < writes.size(); ++i) {
+        const FileWrite& w = writes[i];
         const Hierarchy* h = hierarchy_for(layout, w.controller);
         if (h == nullptr) {
             throw Error("linux.resources: the " + w.controller + " cgroup controller is not mounted on this host (needed for " +
                         w.file + ")");
         }
-        write_one(h->mount_point + path, w);
+        const std::string dir = h->mount_point + path;
+        try {
+            write_one(dir, w);
+        } catch (const Error& e) {
+            // A new period with the old quota (or rt runtime) can break the parent's ratio or
+            // exceed the period, where the new pair is fine: write the quota first, as runc does.
+            if (e.code() != EINVAL || i + 1 == writes.size() || !is_period_then_quota(w.file, writes[i + 1].file)) throw;
+            write_one(dir, writes[i + 1]);
+            write_one(dir, w);
+            ++i;
+        }
     }
     if (!unified_writes.empty()) apply_v2(layout.unified_mount, path, unified_writes);
 }

@@ -170,8 +170,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     record.cgroup_path = cgroup->path();
     record.cgroup_driver = cgroups::driver_name(cgroup->driver());
     record.owner = ::geteuid();
-    record.config = oci::to_json(spec);
+    record.annotations = spec.annotations;
     record.creating = true;
+    dir.save_config(oci::to_json(spec));
     dir.save(record);
     cgroup->prepare(spec.linux->resources.value_or(oci::LinuxResources{}));
     log::debug("cgroup: driver ", record.cgroup_driver, ", path ", record.cgroup_path);
