@@ -264,7 +264,10 @@ std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
         if (n->classID) add(w, "net_cls", "net_cls.classid", std::to_string(*n->classID));
         for (const auto& p : n->priorities) add(w, "net_prio", "net_prio.ifpriomap", p.name + " " + std::to_string(p.priority));
     }
-    if (!r.unified.empty()) throw Error("linux.resources.unified: needs a cgroup v2 host (this one is " + std::string("v1/hybrid)"));
+    if (!r.unified.empty()) {
+        throw Error("invalid configuration: cannot use unified on cgroup v1: linux.resources.unified needs a cgroup v2 host "
+                    "(this one is v1/hybrid)");
+    }
     if (!r.rdma.empty()) throw Error("linux.resources.rdma: the rdma controller is not mounted on this host");
     return w;
 }
