@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "bind.hpp"
@@ -75,9 +76,23 @@ void bind_mount(const oci::Mount& m, const MountOptions& options, const Context&
     set_propagation(mounted.get(), options.propagation, what);
 }
 
+// A tmpfs without mode= on a directory of the rootfs takes that directory's mode, as runc's
+// does (the image's /tmp stays 1777, a private directory stays private).
+std::string tmpfs_data(const std::string& data, const std::string& destination, int root_fd) {
+    if (data.rfind("mode=", 0) == 0 || data.find(",mode=") != std::string::npos) return data;
+    UniqueFd existing = open_in_root(root_fd, destination, O_PATH);
+    struct stat st {};
+    if (!existing || ::fstat(existing.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return data;
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "mode=%04o", st.st_mode & 07777);
+    return data.empty() ? mode : mode + ("," + data);
+}
+
 // A filesystem mount with the legacy mount(2), onto the fd we resolved inside the root.
 void filesystem_mount(const std::string& type, const std::string& source, const std::string& destination,
-                      const MountOptions& options, int root_fd, const std::string& what) {
+                      const MountOptions& given, int root_fd, const std::string& what) {
+    MountOptions options = given;
+    if (type == "tmpfs") options.data = tmpfs_data(given.data, destination, root_fd);
     const bool pseudo = type == "proc" || type == "sysfs";
     UniqueFd target;
     if (pseudo) {

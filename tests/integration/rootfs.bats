@@ -77,6 +77,19 @@ mount_opts() {
     [[ "${lines[2]}" == *" - tmpfs "* ]]
 }
 
+@test "tmpfs without mode= on an existing directory takes that directory's mode, as runc's does" {
+    mkdir "$BUNDLE/rootfs/private"
+    chmod 0750 "$BUNDLE/rootfs/private"
+    config 'mounts+={"destination":"/private","type":"tmpfs","source":"tmpfs","options":["nosuid"]}' \
+        'mounts+={"destination":"/fresh","type":"tmpfs","source":"tmpfs","options":["nosuid"]}'
+    set_cmd 'stat -c %a /private /fresh; grep " /private " /proc/self/mountinfo'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 750 ]
+    [ "${lines[1]}" = 1777 ]   # a directory the runtime made: tmpfs's own default
+    [[ "${lines[2]}" == *" - tmpfs "* ]]
+}
+
 @test "maskedPaths: files read empty, directories are empty" {
     mkdir -p "$BUNDLE/rootfs/root/secret"
     touch "$BUNDLE/rootfs/root/secret/a"
