@@ -394,13 +394,28 @@ void prepare(const Context& ctx) {
         }
     }
     const UniqueFd root = open_root(ctx);
+    bool dev_read_only = false;
     for (const MountStep& step : steps) {
         const oci::Mount& m = spec.mounts[step.index];
-        apply(step, m, ctx, root.get());
+        if (m.destination == "/dev" && ((step.options.flags & MS_RDONLY) != 0 || (step.options.attr_set & MOUNT_ATTR_RDONLY) != 0)) {
+            // A read-only /dev still gets its devices, symlinks and submounts: it is made
+            // read-only once they are there, as runc does.
+            MountStep writable = step;
+            writable.options.flags &= ~static_cast<unsigned long>(MS_RDONLY);
+            writable.options.attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+            apply(writable, m, ctx, root.get());
+            dev_read_only = true;
+        } else {
+            apply(step, m, ctx, root.get());
+        }
         log::debug("mounted ", m.destination, " (type ", mount_type_for_log(step), ", source ", m.source ? m.source->c_str() : "none", ")");
     }
     const bool dev_from_config = has_mount_at(spec, "/dev");
     create_devices(spec, root.get(), dev_from_config, ctx.user_namespace, has_mount_at(spec, "/dev/pts"));
+    if (dev_read_only) {
+        UniqueFd dev = open_in_root(root.get(), "/dev", O_PATH | O_DIRECTORY, true);
+        if (!dev || mount_setattr(dev.get(), 0, MOUNT_ATTR_RDONLY, 0) != 0) throw_errno("mounts (/dev): make read-only");
+    }
     // A missing working directory is created (0755), as runc does: containerd, Kubernetes'
     // workingDir and `docker run -w` rely on it. Before root.readonly applies.
     if (spec.process && !spec.process->cwd.empty()) {
