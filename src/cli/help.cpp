@@ -81,6 +81,9 @@ std::string command_help(const CLI::App* command, const std::string& name) {
     if (!options.empty()) help += " [command options]";
     help += operands(command) + "\n";
     if (!options.empty()) help += "\nOPTIONS:\n" + table(options);
+    // A footer says what this host supports (checkpoint: whether criu works here).
+    const std::string footer = command->get_footer();
+    if (!footer.empty()) help += "\n" + footer + (footer.back() == '\n' ? "" : "\n");
     return help;
 }
 

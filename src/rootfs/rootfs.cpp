@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <sstream>
+#include <cstdio>
 #include <vector>
 
 #include "bind.hpp"
@@ -21,6 +21,7 @@
 #include "hull/error.hpp"
 #include "hull/log.hpp"
 #include "hull/lsm.hpp"
+#include "hull/mountinfo.hpp"
 #include "hull/syscall.hpp"
 #include "mount_options.hpp"
 #include "mount_plan.hpp"
@@ -75,16 +76,33 @@ void bind_mount(const oci::Mount& m, const MountOptions& options, const Context&
     set_propagation(mounted.get(), options.propagation, what);
 }
 
+// A tmpfs without mode= on a directory of the rootfs takes that directory's mode, as runc's
+// does (the image's /tmp stays 1777, a private directory stays private).
+std::string tmpfs_data(const std::string& data, const std::string& destination, int root_fd) {
+    if (data.rfind("mode=", 0) == 0 || data.find(",mode=") != std::string::npos) return data;
+    UniqueFd existing = open_in_root(root_fd, destination, O_PATH);
+    struct stat st {};
+    if (!existing || ::fstat(existing.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return data;
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "mode=%04o", st.st_mode & 07777);
+    return data.empty() ? mode : mode + ("," + data);
+}
+
 // A filesystem mount with the legacy mount(2), onto the fd we resolved inside the root.
 void filesystem_mount(const std::string& type, const std::string& source, const std::string& destination,
-                      const MountOptions& options, int root_fd, const std::string& what) {
+                      const MountOptions& given, int root_fd, const std::string& what) {
+    MountOptions options = given;
+    if (type == "tmpfs") options.data = tmpfs_data(given.data, destination, root_fd);
     const bool pseudo = type == "proc" || type == "sysfs";
     UniqueFd target;
     if (pseudo) {
         // CVE-2019-19921 / CVE-2023-27561: /proc and /sys must be real directories.
         target = open_in_root(root_fd, destination, O_PATH | O_DIRECTORY, true);
         if (!target && errno == ENOENT) target = make_target(root_fd, destination, false, what);
-        if (!target) throw_errno(what + ": " + destination + " must be a directory, not a symlink");
+        if (!target) {
+            throw_errno(what + ": filesystem \"" + type + "\" must be mounted on ordinary directory: " + destination +
+                        " is a symlink or not a directory");
+        }
     } else {
         target = make_target(root_fd, destination, false, what);
     }
@@ -289,11 +307,30 @@ void make_paths_readonly(const std::vector<std::string>& paths, int root_fd) {
     }
 }
 
+// Without pivot_root the host's mounts stay in the container's mount namespace, under the moved
+// rootfs. A whole procfs or sysfs among them lets a process with a user namespace of its own mount
+// a fresh, unmasked one (the kernel's mount_too_revealing test passes when a fully visible one
+// exists): detach them first, or cover them where they cannot be detached (locked in a user
+// namespace). The namespace is rslave or rprivate by now, so nothing reaches the host.
+void hide_host_proc_and_sys(const std::string& rootfs) {
+    for (const auto& m : sys::parse_mountinfo(sys::read_file("/proc/self/mountinfo"))) {
+        if (m.root != "/" || (m.fstype != "proc" && m.fstype != "sysfs")) continue;
+        if (m.mount_point == rootfs || m.mount_point.rfind(rootfs + "/", 0) == 0) continue;
+        if (::umount2(m.mount_point.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) continue;
+        // EINVAL: no longer a mount point (went with a parent detached before it).
+        if (errno == EINVAL || errno == ENOENT) continue;
+        if (::mount("tmpfs", m.mount_point.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") != 0) {
+            throw_errno("--no-pivot: hide the host's " + m.fstype + " at " + m.mount_point);
+        }
+    }
+}
+
 void pivot_into(const Context& ctx) {
     if (::chdir(ctx.rootfs.c_str()) != 0) throw_errno("chdir " + ctx.rootfs);
     if (ctx.host_mount_namespace) {
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else if (ctx.no_pivot) {
+        hide_host_proc_and_sys(ctx.rootfs);
         if (::mount(ctx.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) throw_errno("move rootfs to /");
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else {
@@ -322,14 +359,8 @@ void validate_without_mount_namespace(const oci::Spec& spec) {
 void unmount_below(const std::string& rootfs) noexcept {
     try {
         std::vector<std::string> below;
-        std::stringstream lines(sys::read_file("/proc/self/mountinfo"));
-        std::string line;
-        while (std::getline(lines, line)) {
-            std::stringstream fields(line);
-            std::string field, mount_point;
-            for (int i = 0; i < 5 && fields >> field; ++i) mount_point = field;
-            // mountinfo escapes spaces as \040; a rootfs path with them is matched escaped.
-            if (mount_point.rfind(rootfs + "/", 0) == 0) below.push_back(mount_point);
+        for (const auto& m : sys::parse_mountinfo(sys::read_file("/proc/self/mountinfo"))) {
+            if (m.mount_point.rfind(rootfs + "/", 0) == 0) below.push_back(m.mount_point);
         }
         std::sort(below.begin(), below.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
         for (const auto& mount_point : below) ::umount2(mount_point.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
@@ -363,13 +394,28 @@ void prepare(const Context& ctx) {
         }
     }
     const UniqueFd root = open_root(ctx);
+    bool dev_read_only = false;
     for (const MountStep& step : steps) {
         const oci::Mount& m = spec.mounts[step.index];
-        apply(step, m, ctx, root.get());
+        if (m.destination == "/dev" && ((step.options.flags & MS_RDONLY) != 0 || (step.options.attr_set & MOUNT_ATTR_RDONLY) != 0)) {
+            // A read-only /dev still gets its devices, symlinks and submounts: it is made
+            // read-only once they are there, as runc does.
+            MountStep writable = step;
+            writable.options.flags &= ~static_cast<unsigned long>(MS_RDONLY);
+            writable.options.attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+            apply(writable, m, ctx, root.get());
+            dev_read_only = true;
+        } else {
+            apply(step, m, ctx, root.get());
+        }
         log::debug("mounted ", m.destination, " (type ", mount_type_for_log(step), ", source ", m.source ? m.source->c_str() : "none", ")");
     }
     const bool dev_from_config = has_mount_at(spec, "/dev");
     create_devices(spec, root.get(), dev_from_config, ctx.user_namespace, has_mount_at(spec, "/dev/pts"));
+    if (dev_read_only) {
+        UniqueFd dev = open_in_root(root.get(), "/dev", O_PATH | O_DIRECTORY, true);
+        if (!dev || mount_setattr(dev.get(), 0, MOUNT_ATTR_RDONLY, 0) != 0) throw_errno("mounts (/dev): make read-only");
+    }
     // A missing working directory is created (0755), as runc does: containerd, Kubernetes'
     // workingDir and `docker run -w` rely on it. Before root.readonly applies.
     if (spec.process && !spec.process->cwd.empty()) {

@@ -113,3 +113,18 @@ PY
     grep -qE '^   --no-pivot +[a-z]' <<<"$output"
     assert_root_empty
 }
+
+@test "runc's words callers match: exec in a paused container; unified resources on a cgroup v1 host" {
+    set_cmd 'sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    rt pause "$ID"
+    run rt exec "$ID" true
+    assert_failed 'cannot exec in a paused container'
+    rt resume "$ID"
+    rt delete --force "$ID"
+    if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then return 0; fi  # unified is valid there
+    config 'linux.resources.unified={"pids.max":"10"}' 'process.args=["true"]'
+    run rt run --bundle "$BUNDLE" "$ID"
+    assert_failed 'invalid configuration.*unified'
+    assert_nothing_left "$ID"
+}
