@@ -25,7 +25,8 @@ UniqueFd open_console_target();
 // its slave the controlling terminal and stdin/stdout/stderr, bind-mounts it on `console_target`
 // (from open_console_target; -1 for exec: the container's /dev/console belongs to its init) and
 // sends the master over `console_socket`.
-void setup_container_terminal(int console_socket, const std::optional<oci::Box>& size, int console_target);
+// The pty belongs to `owner` (process.user.uid; its group stays devpts's tty group), as runc's.
+void setup_container_terminal(int console_socket, const std::optional<oci::Box>& size, int console_target, uid_t owner);
 
 }  // namespace hull::terminal
 

@@ -43,13 +43,14 @@ void bind_on_console(int slave, int target) {
 
 }  // namespace
 
-void setup_container_terminal(int console_socket, const std::optional<oci::Box>& size, int console_target) {
+void setup_container_terminal(int console_socket, const std::optional<oci::Box>& size, int console_target, uid_t owner) {
     UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!master) throw_errno("open /dev/ptmx in the container");
     int unlock = 0;
     if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) throw_errno("unlock pty");
     UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!slave) throw_errno("open pty peer");
+    if (owner != 0 && ::fchown(slave.get(), owner, static_cast<gid_t>(-1)) != 0) throw_errno("chown the pty to process.user.uid");
     if (size) {
         winsize ws{};
         ws.ws_row = static_cast<unsigned short>(size->height);
