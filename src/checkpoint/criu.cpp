@@ -1,6 +1,7 @@
 #include "criu.hpp"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <array>
@@ -158,6 +159,15 @@ std::string stdio_key(pid_t pid, int fd, const std::vector<int>& container_mount
     const std::string path(target, static_cast<size_t>(n));
     if (path.rfind("pipe:", 0) == 0) return path;
     if (path.empty() || path[0] != '/') return {};  // sockets, anonymous inodes: criu's business
+    struct stat target_stat {};
+    if (::stat(link.c_str(), &target_stat) != 0) return {};
+    // A pty slave (Unix98: majors 136-143) whose master the console socket's receiver holds.
+    if (S_ISCHR(target_stat.st_mode) && major(target_stat.st_rdev) >= 136 && major(target_stat.st_rdev) <= 143) {
+        char text[64];
+        std::snprintf(text, sizeof text, "tty[%llx:%llx]", static_cast<unsigned long long>(target_stat.st_rdev),
+                      static_cast<unsigned long long>(target_stat.st_dev));
+        return text;
+    }
     std::ifstream fdinfo(proc + "/fdinfo/" + std::to_string(fd));
     std::string key;
     int mnt_id = -1;

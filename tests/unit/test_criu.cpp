@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "hull/error.hpp"
+#include "hull/terminal.hpp"
 #include "oci/config.hpp"
 #include "src/checkpoint/criu.hpp"
 
@@ -160,6 +161,10 @@ TEST(CriuStdio, APipeIsItsOwnKeyAHostFileIsExternalAFileInsideIsCriusOwn) {
     ::close(null);
     ::close(fds[0]);
     ::close(fds[1]);
+    // A pty slave: tty[RDEV:DEV], its master being outside the container.
+    const hull::terminal::Pty pty = hull::terminal::open_pty("/dev/ptmx", std::nullopt);
+    const std::string tty = hull::criu::stdio_key(self, pty.slave.get(), hull::criu::mount_ids(self));
+    EXPECT_EQ(tty.rfind("tty[", 0), 0u) << tty;
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ status_of() { rt state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/
 
 mkdir -p "$g" "$state"
 cp -a "$work/base/rootfs" "$g/rootfs"
-for b in counter leave copy paused fg tmpfs tcp; do mkdir -p "$g/$b"; done
+for b in counter leave copy paused fg tmpfs tcp term; do mkdir -p "$g/$b"; done
 
 if out=$(criu check 2>&1); then
     pass "criu check passes in the guest ($(uname -r))"
@@ -188,6 +188,77 @@ ok_if "restore from an empty image directory fails, naming criu's error" sh -c "
 ok_if "... and leaves no state directory" test ! -e "$state/c8"
 ok_if "... and no cgroup" sh -c "! find /sys/fs/cgroup -name '*c8*' | grep -q ."
 ok_if "restore from a missing image directory names it" sh -c "$hull --root $state restore -d --bundle $work/counter --image-path $g/missing c8 2>&1 | grep -q '$g/missing'"
+
+# --- a container with a terminal: dumped as an external tty; restore gives a new pty's master
+# to its --console-socket (tests/tools/console-receiver plays containerd's end)
+receiver=$(dirname "$hull")/../../tests/console-receiver
+# listen SOCKET OUT: a console receiver in the background, ready when this returns
+listen() {
+    "$receiver" "$1" >"$2" 2>&1 &
+    local i
+    for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+}
+listen "$g/console1.sock" "$g/term-out1"
+rt run -d --console-socket "$g/console1.sock" --bundle "$work/term" c9 2>"$g/err" || cat "$g/err"
+wait_lines "$g/term/log" 5
+if rt checkpoint --image-path "$g/img9" c9 2>"$g/err"; then
+    pass "checkpoint of a container with a terminal"
+else
+    fail "checkpoint of a container with a terminal" "$(cat "$g/err")" "$(criu_log "$g/img9/dump.log")"
+fi
+before=$(lines "$g/term/log")
+listen "$g/console2.sock" "$g/term-out2"
+if rt restore -d --console-socket "$g/console2.sock" --bundle "$work/term" --image-path "$g/img9" c9 2>"$g/err"; then
+    pass "restore --console-socket of a container with a terminal"
+else
+    fail "restore --console-socket of a container with a terminal" "$(cat "$g/err")" "$(criu_log "$g/img9/restore.log")"
+fi
+wait_lines "$g/term/log" $((before + 5))
+ok_if "the restored counter continued" consecutive "$g/term/log"
+ok_if "its terminal output reaches the new console socket (tick$before or later)" grep -qE "tick([0-9]+)" "$g/term-out2"
+last=$(grep -oE "tick[0-9]+" "$g/term-out2" | tail -1)
+ok_if "... counting on from the dump ($last >= tick$before)" test "${last#tick}" -ge "$before"
+ok_if "the restored process's stdout is a terminal" sh -c "$hull --root $state exec c9 readlink /proc/1/fd/1 | grep -q '^/dev/pts/'"
+rt delete -f c9 >/dev/null 2>&1
+
+# --- podman container checkpoint / restore with hull as its runtime (conmon, a local image)
+pmd=/run/criulane-podman
+mkdir -p "$pmd/tmp" "$pmd/cni"
+cat >"$pmd/containers.conf" <<EOC
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$pmd/events.log"
+runtime = "hull"
+runtime_supports_json = ["hull"]
+static_dir = "$pmd/root/libpod"
+tmp_dir = "$pmd/tmp"
+volume_path = "$pmd/volumes"
+[engine.runtimes]
+hull = ["$hull"]
+[network]
+network_backend = "cni"
+network_config_dir = "$pmd/cni"
+EOC
+pm() { CONTAINERS_CONF=$pmd/containers.conf timeout -k 5 180 podman --root "$pmd/storage" --runroot "$pmd/run" --storage-driver vfs "$@"; }
+pm_status() { pm inspect --format '{{.State.Status}}' "$1" 2>/dev/null; }
+tar -C "$g/rootfs" -cf "$pmd/rootfs.tar" .
+if pm import "$pmd/rootfs.tar" localhost/criulane:latest >/dev/null 2>"$pmd/err"; then
+    pm run -d --name pmck --network none localhost/criulane:latest sh -c 'i=0; while :; do echo $i; i=$((i+1)); sleep 0.2; done' >/dev/null 2>"$pmd/err"
+    sleep 2
+    ok_if "podman container checkpoint (hull checkpoint underneath)" pm container checkpoint pmck
+    ok_if "... the podman container is exited" test "$(pm_status pmck)" = exited
+    ok_if "podman container restore" pm container restore pmck
+    ok_if "... the podman container runs again" test "$(pm_status pmck)" = running
+    sleep 2
+    pm logs pmck >"$pmd/log" 2>&1
+    ok_if "... and its output counts on without a restart ($(lines "$pmd/log") lines)" consecutive "$pmd/log"
+    pm rm -f pmck >/dev/null 2>&1
+else
+    fail "podman imports the test image" "$(cat "$pmd/err")"
+fi
 
 echo "# $n tests, $failed failed"
 [ "$failed" = 0 ]
