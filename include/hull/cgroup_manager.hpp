@@ -87,7 +87,8 @@ struct ManagerRequest {
 // resources are then refused by field). Creates nothing yet: see prepare().
 std::unique_ptr<Manager> for_new_container(const ManagerRequest& request, const oci::LinuxResources& resources);
 
-// The manager of an existing container, from its record.
-std::unique_ptr<Manager> for_container(Driver driver, const std::string& path, const std::string& created_top);
+// The manager of an existing container, from its record, on the host layout (detect()).
+std::unique_ptr<Manager> for_container(Driver driver, const std::string& path, const std::string& created_top,
+                                       Layout layout);
 
 }  // namespace hull::cgroups

@@ -1,4 +1,6 @@
-// Where containers live: <root>/<id>/ holds hull's record (state.json) and the exec fifo.
+// Where containers live: <root>/<id>/ holds hull's record (state.json: the few fields `state` and
+// `list` need, so their cost does not depend on the size of the config), the config as validated
+// at create (config.json) and the exec fifo.
 // IDs are reserved atomically (mkdir), records are written atomically (temp + rename), and a
 // verb holds an exclusive flock on the container directory while it works on it.
 #pragma once
@@ -32,7 +34,7 @@ struct ContainerRecord {
     std::string cgroup_created_top;  // the shallowest parent of cgroup_path hull created ("" none)
     std::string cgroup_driver = "none";  // cgroups::driver_name: who manages the cgroup
     uid_t owner = 0;
-    oci::Json config;  // the config.json as validated at create time
+    oci::StringMap annotations;  // the config's, for the state document
     // Written while `create` runs (it holds the lock throughout): a record still marked creating
     // that another verb can lock belongs to a create that died; delete cleans it up.
     bool creating = false;
@@ -50,6 +52,11 @@ public:
 
     ContainerRecord load() const;
     void save(const ContainerRecord& record) const;
+    // The config as validated at create. A record written before the config had a file of its
+    // own carries it inside state.json: read from there until save_config moves it out.
+    oci::Json load_config() const;
+    // Written before the first save(): a record that exists has its config.
+    void save_config(const oci::Json& config) const;
 
     static constexpr const char* exec_fifo_name = "exec.fifo";
     // Creates the fifo the container init blocks on until `start`.
@@ -65,6 +72,8 @@ public:
 private:
     friend class StateStore;
     ContainerDir(std::string id, std::string path, UniqueFd dir, bool remove_on_destroy);
+    oci::Json parse_at(const char* name) const;
+    void write_at(const char* name, const std::string& text) const;
     std::string id_;
     std::string path_;
     UniqueFd dir_;

@@ -25,6 +25,7 @@ struct Command {
     std::vector<std::string> argv;                  // empty: {path}
     std::optional<std::vector<std::string>> env;    // nullopt: hull's environment
     std::string input;                              // written to stdin, which then closes
+    std::string dir;                                // working directory; empty, or one that can't be entered: hull's
     std::optional<std::chrono::seconds> timeout;    // killed with SIGKILL when it passes
     Stderr stderr_to = Stderr::Capture;
     size_t capture_limit = SIZE_MAX;                // bytes kept of each stream; the rest is read and dropped

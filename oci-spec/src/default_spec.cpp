@@ -41,14 +41,14 @@ Spec default_spec(bool rootless, uint32_t host_uid, uint32_t host_gid) {
         mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
         rootless ? mount("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"})
                  : mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
+        mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}),
     };
-    if (!rootless) spec.mounts.push_back(mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}));
     Linux linux;
     linux.maskedPaths = {"/proc/acpi",          "/proc/asound",        "/proc/kcore",       "/proc/keys",
                          "/proc/latency_stats", "/proc/timer_list",    "/proc/timer_stats", "/proc/sched_debug",
                          "/sys/firmware",       "/proc/scsi"};
     linux.readonlyPaths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
-    linux.namespaces = {{"pid", {}}, {"ipc", {}}, {"uts", {}}, {"mount", {}}, {"cgroup", {}}};
+    linux.namespaces = {{"pid", {}}, {"ipc", {}}, {"uts", {}}, {"mount", {}}};
     if (rootless) {
         linux.namespaces.push_back({"user", {}});
         linux.uidMappings = {{0, host_uid, 1}};

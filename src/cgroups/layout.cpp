@@ -8,28 +8,12 @@
 
 #include "hull/cgroups.hpp"
 #include "hull/error.hpp"
+#include "hull/mountinfo.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cgroups {
 
 namespace {
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& text) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 4 <= text.size()) {
-            const std::string digits = text.substr(i + 1, 3);
-            if (digits.size() == 3 && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '7'; })) {
-                out += static_cast<char>(std::stoi(digits, nullptr, 8));
-                i += 3;
-                continue;
-            }
-        }
-        out += text[i];
-    }
-    return out;
-}
 
 std::vector<std::string> split(const std::string& text, char separator) {
     std::vector<std::string> parts;
@@ -59,7 +43,7 @@ Layout detect_from_mountinfo(std::string_view mountinfo, const std::function<boo
         const auto after = split(line.substr(dash + 3), ' ');
         if (before.size() < 5 || after.size() < 3) continue;
         const std::string& fstype = after[0];
-        const std::string mount_point = unescape(before[4]);
+        const std::string mount_point = sys::unescape_mountinfo(before[4]);
         if (fstype == "cgroup2") {
             if (layout.unified_mount.empty() && (!is_cgroup || is_cgroup(mount_point, 2))) layout.unified_mount = mount_point;
             continue;

@@ -207,16 +207,17 @@ std::unique_ptr<Manager> for_new_container(const ManagerRequest& request, const 
     return std::make_unique<NoCgroup>(std::move(layout), why);
 }
 
-std::unique_ptr<Manager> for_container(Driver driver, const std::string& path, const std::string& created_top) {
+std::unique_ptr<Manager> for_container(Driver driver, const std::string& path, const std::string& created_top,
+                                       Layout layout) {
     switch (driver) {
         case Driver::Cgroupfs:
-            return std::make_unique<CgroupfsManager>(detect(), path, created_top);
+            return std::make_unique<CgroupfsManager>(std::move(layout), path, created_top);
         case Driver::Systemd:
-            return std::make_unique<SystemdManager>(detect(), path, created_top);
+            return std::make_unique<SystemdManager>(std::move(layout), path, created_top);
         case Driver::None:
             break;
     }
-    return std::make_unique<NoCgroup>(detect(), "created rootless where no cgroup v2 subtree is delegated to the user");
+    return std::make_unique<NoCgroup>(std::move(layout), "created rootless where no cgroup v2 subtree is delegated to the user");
 }
 
 }  // namespace hull::cgroups

@@ -264,7 +264,10 @@ std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
         if (n->classID) add(w, "net_cls", "net_cls.classid", std::to_string(*n->classID));
         for (const auto& p : n->priorities) add(w, "net_prio", "net_prio.ifpriomap", p.name + " " + std::to_string(p.priority));
     }
-    if (!r.unified.empty()) throw Error("linux.resources.unified: needs a cgroup v2 host (this one is " + std::string("v1/hybrid)"));
+    if (!r.unified.empty()) {
+        throw Error("invalid configuration: cannot use unified on cgroup v1: linux.resources.unified needs a cgroup v2 host "
+                    "(this one is v1/hybrid)");
+    }
     if (!r.rdma.empty()) throw Error("linux.resources.rdma: the rdma controller is not mounted on this host");
     return w;
 }
@@ -276,6 +279,11 @@ const Hierarchy* hierarchy_for(const Layout& layout, const std::string& controll
         if (std::find(h.controllers.begin(), h.controllers.end(), controller) != h.controllers.end()) return &h;
     }
     return nullptr;
+}
+
+bool is_period_then_quota(const std::string& file, const std::string& next) {
+    return (file == "cpu.cfs_period_us" && next == "cpu.cfs_quota_us") ||
+           (file == "cpu.rt_period_us" && next == "cpu.rt_runtime_us");
 }
 
 void write_one(const std::string& dir, const FileWrite& write) {
@@ -394,13 +402,25 @@ void apply_resources(const Layout& layout, const std::string& path, const oci::L
         unified_writes = v2_writes(hugetlb_only);
         v1_part.hugepageLimits.clear();
     }
-    for (const auto& w : v1_writes(v1_part)) {
+    const std::vector<FileWrite> writes = v1_writes(v1_part);
+    for (size_t i = 0; i < writes.size(); ++i) {
+        const FileWrite& w = writes[i];
         const Hierarchy* h = hierarchy_for(layout, w.controller);
         if (h == nullptr) {
             throw Error("linux.resources: the " + w.controller + " cgroup controller is not mounted on this host (needed for " +
                         w.file + ")");
         }
-        write_one(h->mount_point + path, w);
+        const std::string dir = h->mount_point + path;
+        try {
+            write_one(dir, w);
+        } catch (const Error& e) {
+            // A new period with the old quota (or rt runtime) can break the parent's ratio or
+            // exceed the period, where the new pair is fine: write the quota first, as runc does.
+            if (e.code() != EINVAL || i + 1 == writes.size() || !is_period_then_quota(w.file, writes[i + 1].file)) throw;
+            write_one(dir, writes[i + 1]);
+            write_one(dir, w);
+            ++i;
+        }
     }
     if (!unified_writes.empty()) apply_v2(layout.unified_mount, path, unified_writes);
 }

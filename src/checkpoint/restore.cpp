@@ -149,8 +149,9 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
     record.cgroup_path = cgroup->path();
     record.cgroup_driver = cgroups::driver_name(cgroup->driver());
     record.owner = ::geteuid();
-    record.config = oci::to_json(spec);
+    record.annotations = spec.annotations;
     record.creating = true;
+    dir.save_config(oci::to_json(spec));
     dir.save(record);
     cgroup->prepare(resources);
 

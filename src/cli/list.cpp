@@ -2,6 +2,7 @@
 
 #include <iomanip>
 #include <iostream>
+#include <map>
 
 #include "cli.hpp"
 
@@ -9,9 +10,13 @@ namespace hull::cli {
 
 namespace {
 
-std::string owner_name(uid_t uid) {
-    if (const passwd* entry = ::getpwuid(uid)) return entry->pw_name;
-    return "#" + std::to_string(uid);
+// Each lookup may read the passwd database: once per owner, not once per container.
+const std::string& owner_name(uid_t uid) {
+    static std::map<uid_t, std::string> names;
+    auto known = names.find(uid);
+    if (known != names.end()) return known->second;
+    const passwd* entry = ::getpwuid(uid);
+    return names.emplace(uid, entry != nullptr ? std::string(entry->pw_name) : "#" + std::to_string(uid)).first->second;
 }
 
 void print_table(const std::vector<ContainerSummary>& containers) {

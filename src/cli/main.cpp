@@ -1,9 +1,12 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <vector>
 
 #include "cli.hpp"
+#include "help.hpp"
 #include "hull/state_store.hpp"
 #include "hull_build_config.h"
 #include "oci/version.hpp"
@@ -14,38 +17,48 @@ std::string version_text() {
     return std::string("hull version ") + HULL_VERSION + "\ncommit: " + HULL_COMMIT + "\nspec: " + oci::spec_version;
 }
 
-// The first argument that is neither a global option nor its value: the verb the user meant.
-std::string first_operand(int argc, char** argv) {
+// The index of the first argument that is neither a global option nor its value (the verb the
+// user meant), or argc.
+int first_operand(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        if (arg.empty() || arg[0] != '-') return arg;
+        if (arg.empty() || arg[0] != '-') return i;
         const bool takes_value = arg == "--root" || arg == "--log" || arg == "--log-format" || arg == "--rootless";
         if (takes_value) ++i;
     }
-    return {};
+    return argc;
 }
 
-std::string usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
-    std::string message = e.what();
-    if (app.get_subcommands().empty()) {
-        const std::string verb = first_operand(argc, argv);
-        bool known = false;
-        for (const auto* command : app.get_subcommands({})) known = known || command->check_name(verb);
-        if (!verb.empty() && !known) {
-            message = "unknown command \"" + verb + "\"";
-        } else if (verb.empty() && e.get_name() == "RequiredError") {
-            message = "a command is required";
-        }
+// The arguments with `help [COMMAND]` (or `h`) turned into `[COMMAND] --help`, as runc takes them;
+// `verb` is set to the command named, if any.
+std::vector<char*> help_command_as_flag(int argc, char** argv, std::string& verb) {
+    static char help_flag[] = "--help";
+    std::vector<char*> args(argv, argv + argc);
+    const int at = first_operand(argc, argv);
+    verb = at < argc ? argv[at] : "";
+    if (verb != hull::cli::help_command && verb != hull::cli::help_command_alias) return args;
+    args.erase(args.begin() + at);
+    verb = at < static_cast<int>(args.size()) ? args[at] : "";
+    args.insert(args.begin() + std::min<size_t>(at + (verb.empty() ? 0 : 1), args.size()), help_flag);
+    return args;
+}
+
+bool is_command(const CLI::App& app, const std::string& verb) {
+    for (const auto* command : app.get_subcommands({})) {
+        if (command->check_name(verb)) return true;
     }
-    return message + " (see hull --help)";
+    return false;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace hull::cli;
-    CLI::App app{"hull - an OCI container runtime"};
+    CLI::App app{"an OCI container runtime"};
     app.name("hull");
+    // Set before the commands are added: each takes its parent's formatter and help flag.
+    app.formatter(std::make_shared<RuncStyleHelp>(version_text()));
+    app.set_help_flag("-h,--help", "show help");
     app.require_subcommand(1);
     Globals globals;
     globals.root = hull::default_state_root();
@@ -57,7 +70,7 @@ int main(int argc, char** argv) {
     app.add_flag("--debug", globals.debug, "enable debug logging");
     app.add_flag("--systemd-cgroup", globals.systemd_cgroup, "manage cgroups with systemd (slice:prefix:name paths)");
     app.add_option("--rootless", globals.rootless, "ignored: hull tells rootless from its effective uid (accepted for runc compatibility)");
-    app.set_version_flag("-v,--version", version_text());
+    app.set_version_flag("-v,--version", version_text(), "print the version");
 
     Action action;
     add_create(app, globals, action);
@@ -77,13 +90,24 @@ int main(int argc, char** argv) {
     add_checkpoint(app, globals, action);
     add_restore(app, globals, action);
 
+    std::string verb;
+    std::vector<char*> args = help_command_as_flag(argc, argv, verb);
+    if (!verb.empty() && !is_command(app, verb)) {
+        std::cerr << "hull: No help topic for '" << verb << "': hull has no command \"" << verb << "\" (see hull --help)\n";
+        return 3;
+    }
     try {
-        app.parse(argc, argv);
+        app.parse(static_cast<int>(args.size()), args.data());
     } catch (const CLI::ParseError& e) {
-        // --help and --version print as CLI11 does; a usage error is one line and exit 1, like
-        // every other error (callers keep the last line).
+        // As runc: --help and --version print on stdout and exit 0, and so does hull without a
+        // command; an unknown command exits 3 (above); any other usage error is one line and
+        // exit 1, like every other error (callers keep the last line).
         if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
-        std::cerr << "hull: " << usage_error(app, e, argc, argv) << "\n";
+        if (verb.empty() && e.get_name() == "RequiredError") {
+            std::cout << app.help();
+            return 0;
+        }
+        std::cerr << "hull: " << e.what() << " (see hull --help)\n";
         return 1;
     }
     try {

@@ -44,6 +44,7 @@ namespace {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (!command.dir.empty()) [[maybe_unused]] auto ignored = ::chdir(command.dir.c_str());
     const std::vector<std::string> args = command.argv.empty() ? std::vector<std::string>{command.path} : command.argv;
     auto argv = c_strings(args);
     std::vector<char*> envp;

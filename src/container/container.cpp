@@ -63,7 +63,7 @@ Container Container::open(const StateStore& store, const std::string& id) {
 Container::Container(ContainerDir dir, ContainerRecord record) : dir_(std::move(dir)), record_(std::move(record)) {}
 
 const oci::Spec& Container::spec() const {
-    if (!spec_) spec_ = oci::parse_config(record_.config, "state.json config");
+    if (!spec_) spec_ = oci::parse_config(dir_.load_config(), dir_.path() + "/config.json");
     return *spec_;
 }
 
@@ -94,7 +94,7 @@ void Container::require(std::initializer_list<Status> allowed, std::string_view 
 cgroups::Manager& Container::cgroup() const {
     if (!cgroup_) {
         cgroup_ = cgroups::for_container(cgroups::driver_from_name(record_.cgroup_driver), record_.cgroup_path,
-                                         record_.cgroup_created_top);
+                                         record_.cgroup_created_top, layout_ ? *layout_ : cgroups::detect());
     }
     return *cgroup_;
 }
@@ -109,7 +109,7 @@ cgroups::Manager& Container::cgroup_for(std::string_view verb) const {
 }
 
 oci::State Container::state_as(Status status) const {
-    return container_state(record_.id, record_.bundle, spec().annotations, record_.pid, std::string(status_name(status)));
+    return container_state(record_.id, record_.bundle, record_.annotations, record_.pid, std::string(status_name(status)));
 }
 
 bool Container::process_alive() const {

@@ -46,6 +46,9 @@ public:
     // Throws "cannot VERB container "ID": it is STATUS" unless the status is one of `allowed`.
     void require(std::initializer_list<Status> allowed, std::string_view verb) const;
     cgroups::Manager& cgroup() const;
+    // A verb that opens many containers (list) detects the host's cgroup layout once and lends
+    // it to each; it must outlive the container.
+    void share_layout(const cgroups::Layout& layout) noexcept { layout_ = &layout; }
     // The cgroup `verb` works through; throws naming the verb when the container has none.
     cgroups::Manager& cgroup_for(std::string_view verb) const;
     // The cgroup manager, to use after the container (and its lock) is closed.
@@ -72,6 +75,7 @@ private:
     mutable std::optional<oci::Spec> spec_;
     mutable std::optional<Status> status_;
     mutable std::unique_ptr<cgroups::Manager> cgroup_;
+    const cgroups::Layout* layout_ = nullptr;
 };
 
 // Waits for the process behind `pidfd` to exit; false after `timeout_ms`.

@@ -170,8 +170,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     record.cgroup_path = cgroup->path();
     record.cgroup_driver = cgroups::driver_name(cgroup->driver());
     record.owner = ::geteuid();
-    record.config = oci::to_json(spec);
+    record.annotations = spec.annotations;
     record.creating = true;
+    dir.save_config(oci::to_json(spec));
     dir.save(record);
     cgroup->prepare(spec.linux->resources.value_or(oci::LinuxResources{}));
     log::debug("cgroup: driver ", record.cgroup_driver, ", path ", record.cgroup_path);
@@ -268,9 +269,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         if (spec.hooks) {
             // runtime.md: these hooks run after the environment is created (step 2), so the
             // state they get says "created", as for startContainer.
-            const std::string json = oci::to_json(config.state(pid, "created")).dump();
-            hooks::run_all(spec.hooks->prestart, "prestart", json);
-            hooks::run_all(spec.hooks->createRuntime, "createRuntime", json);
+            const oci::State state = config.state(pid, "created");
+            hooks::run_all(spec.hooks->prestart, "prestart", state);
+            hooks::run_all(spec.hooks->createRuntime, "createRuntime", state);
         }
         sync.send(Message::HooksDone);
         sync.expect(Message::Ready, "the container process");
@@ -292,8 +293,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         net_devices.give_back();
         if (spec.hooks && !spec.hooks->poststop.empty()) {
             guard.kill_all();
-            hooks::run_all_warn(spec.hooks->poststop, "poststop",
-                                oci::to_json(config.state(pid, "stopped")).dump());
+            hooks::run_all_warn(spec.hooks->poststop, "poststop", config.state(pid, "stopped"));
         }
         throw;
     }

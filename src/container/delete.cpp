@@ -55,7 +55,7 @@ void destroy(container::Container& c) {
         }
     }
     if (spec.hooks) {
-        hooks::run_all_warn(spec.hooks->poststop, "poststop", oci::to_json(c.state_as(container::Status::Stopped)).dump());
+        hooks::run_all_warn(spec.hooks->poststop, "poststop", c.state_as(container::Status::Stopped));
     }
     c.dir().remove();
 }
@@ -78,16 +78,18 @@ void delete_container(const RuntimeOptions& runtime, const std::string& id, bool
         if (force) return;
         throw;
     }
-    ContainerRecord record;
+    std::optional<container::Container> loaded;
     try {
-        record = opened->load();
+        ContainerRecord record = opened->load();
+        loaded.emplace(std::move(*opened), std::move(record));
+        loaded->spec();  // the config has a file of its own: unreadable, it is unreadable state too
     } catch (const Error& e) {
         if (!force) throw;
         log::warn(std::string("delete --force: removing container with unreadable state: ") + e.what());
-        opened->remove();
+        (loaded ? loaded->dir() : *opened).remove();
         return;
     }
-    container::Container c(std::move(*opened), std::move(record));
+    container::Container& c = *loaded;
     const Status status = c.status();
     // An interrupted create (status creating) is removed with or without --force: nothing will
     // ever finish it; its process, if it still runs, is killed with the cgroup.

@@ -195,7 +195,8 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         auto c = Container::open(runtime, id);
         const Status status = c.status();
         if (status == Status::Paused && !options.ignore_paused) {
-            throw Error("cannot exec in container \"" + id + "\": it is paused (resume it, or --ignore-paused)");
+            throw Error("cannot exec in a paused container (use --ignore-paused to override): \"" + id +
+                        "\" is paused; resume it first");
         }
         if (status != Status::Running && status != Status::Paused) {
             throw Error("cannot exec in container \"" + id + "\": it is " + std::string(status_name(status)) + ", not running");

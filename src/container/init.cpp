@@ -162,7 +162,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
 
     sync.send(Message::RunCreateRuntimeHooks);
     sync.expect(Message::HooksDone, "createRuntime hooks");
-    if (spec.hooks) hooks::run_all(spec.hooks->createContainer, "createContainer", oci::to_json(config.state(pid, "created")).dump());
+    if (spec.hooks) hooks::run_all_in_container(spec.hooks->createContainer, "createContainer", config.state(pid, "created"));
 
     rootfs::enter(rootfs_ctx);
     ns::apply_sysctl(linux.sysctl);
@@ -198,7 +198,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     // The runtime that created us is gone; `start` reads our log records with its reply.
     log::forward_to([fd = start_fifo.get()](const std::string& record) { sys::write_all(fd, record, "exec fifo"); });
     // startContainer hooks run as the program will: under its filter, user and capabilities (runc too).
-    if (spec.hooks) hooks::run_all(spec.hooks->startContainer, "startContainer", oci::to_json(config.state(pid, "created")).dump());
+    if (spec.hooks) hooks::run_all_in_container(spec.hooks->startContainer, "startContainer", config.state(pid, "created"));
     exec_program(process, executable, start_fifo.get());
 }
 

@@ -67,7 +67,7 @@ void start_container(const RuntimeOptions& runtime, const std::string& id) {
     }
     const oci::Spec& spec = c.spec();
     if (spec.hooks && !spec.hooks->poststart.empty()) {
-        hooks::run_all_warn(spec.hooks->poststart, "poststart", oci::to_json(c.state_as(Status::Running)).dump());
+        hooks::run_all_warn(spec.hooks->poststart, "poststart", c.state_as(Status::Running));
     }
 }
 

@@ -12,9 +12,13 @@ oci::State container_state(const RuntimeOptions& runtime, const std::string& id)
 std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime) {
     std::vector<ContainerSummary> result;
     const StateStore store(runtime.root);
-    for (const auto& id : store.list()) {
+    const auto ids = store.list();
+    if (ids.empty()) return result;
+    const cgroups::Layout layout = cgroups::detect();
+    for (const auto& id : ids) {
         try {
-            const auto c = container::Container::open(store, id);
+            auto c = container::Container::open(store, id);
+            c.share_layout(layout);
             ContainerSummary summary;
             summary.state = c.state();
             summary.rootfs = c.record().rootfs;

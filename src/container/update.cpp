@@ -14,8 +14,10 @@ void update_container(const RuntimeOptions& runtime, const std::string& id, cons
     auto c = container::Container::open(runtime, id);
     if (c.status() == container::Status::Stopped) throw Error("cannot update container \"" + id + "\": it is stopped");
     c.cgroup_for("update").update(resources);
-    c.record().config["linux"]["resources"] = oci::to_json(resources);
-    c.save();
+    oci::Json config = c.dir().load_config();
+    config["linux"]["resources"] = oci::to_json(resources);
+    c.dir().save_config(config);
+    c.save();  // a record from before the config had its own file drops its copy
 }
 
 }  // namespace hull

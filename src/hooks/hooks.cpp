@@ -12,13 +12,14 @@ namespace {
 
 constexpr size_t max_captured_output = 4096;
 
-void run_one(const oci::Hook& hook, const std::string& name, const std::string& state_json) {
+void run_one(const oci::Hook& hook, const std::string& name, const std::string& state_json, const std::string& dir) {
     log::debug("running ", name, ": ", hook.path);
     sys::Command command;
     command.path = hook.path;
     command.argv = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
     command.env = hook.env;
     command.input = state_json;
+    command.dir = dir;
     if (hook.timeout) command.timeout = std::chrono::seconds(*hook.timeout);
     command.stderr_to = sys::Stderr::WithStdout;
     command.capture_limit = max_captured_output;
@@ -34,16 +35,26 @@ std::string hook_name(const std::string& kind, size_t index) {
     return "hook " + kind + "[" + std::to_string(index) + "]";
 }
 
-}  // namespace
-
-void run_all(const std::vector<oci::Hook>& hooks, const std::string& kind, const std::string& state_json) {
-    for (size_t i = 0; i < hooks.size(); ++i) run_one(hooks[i], hook_name(kind, i), state_json);
+void run_each(const std::vector<oci::Hook>& hooks, const std::string& kind, const oci::State& state, const std::string& dir) {
+    const std::string state_json = oci::to_json(state).dump();
+    for (size_t i = 0; i < hooks.size(); ++i) run_one(hooks[i], hook_name(kind, i), state_json, dir);
 }
 
-void run_all_warn(const std::vector<oci::Hook>& hooks, const std::string& kind, const std::string& state_json) {
+}  // namespace
+
+void run_all(const std::vector<oci::Hook>& hooks, const std::string& kind, const oci::State& state) {
+    run_each(hooks, kind, state, state.bundle);
+}
+
+void run_all_in_container(const std::vector<oci::Hook>& hooks, const std::string& kind, const oci::State& state) {
+    run_each(hooks, kind, state, "");
+}
+
+void run_all_warn(const std::vector<oci::Hook>& hooks, const std::string& kind, const oci::State& state) {
+    const std::string state_json = oci::to_json(state).dump();
     for (size_t i = 0; i < hooks.size(); ++i) {
         try {
-            run_one(hooks[i], hook_name(kind, i), state_json);
+            run_one(hooks[i], hook_name(kind, i), state_json, state.bundle);
         } catch (const Error& e) {
             log::warn(e.what());
         }

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <sstream>
 #include <vector>
 
 #include "bind.hpp"
@@ -21,6 +20,7 @@
 #include "hull/error.hpp"
 #include "hull/log.hpp"
 #include "hull/lsm.hpp"
+#include "hull/mountinfo.hpp"
 #include "hull/syscall.hpp"
 #include "mount_options.hpp"
 #include "mount_plan.hpp"
@@ -84,7 +84,10 @@ void filesystem_mount(const std::string& type, const std::string& source, const 
         // CVE-2019-19921 / CVE-2023-27561: /proc and /sys must be real directories.
         target = open_in_root(root_fd, destination, O_PATH | O_DIRECTORY, true);
         if (!target && errno == ENOENT) target = make_target(root_fd, destination, false, what);
-        if (!target) throw_errno(what + ": " + destination + " must be a directory, not a symlink");
+        if (!target) {
+            throw_errno(what + ": filesystem \"" + type + "\" must be mounted on ordinary directory: " + destination +
+                        " is a symlink or not a directory");
+        }
     } else {
         target = make_target(root_fd, destination, false, what);
     }
@@ -289,11 +292,30 @@ void make_paths_readonly(const std::vector<std::string>& paths, int root_fd) {
     }
 }
 
+// Without pivot_root the host's mounts stay in the container's mount namespace, under the moved
+// rootfs. A whole procfs or sysfs among them lets a process with a user namespace of its own mount
+// a fresh, unmasked one (the kernel's mount_too_revealing test passes when a fully visible one
+// exists): detach them first, or cover them where they cannot be detached (locked in a user
+// namespace). The namespace is rslave or rprivate by now, so nothing reaches the host.
+void hide_host_proc_and_sys(const std::string& rootfs) {
+    for (const auto& m : sys::parse_mountinfo(sys::read_file("/proc/self/mountinfo"))) {
+        if (m.root != "/" || (m.fstype != "proc" && m.fstype != "sysfs")) continue;
+        if (m.mount_point == rootfs || m.mount_point.rfind(rootfs + "/", 0) == 0) continue;
+        if (::umount2(m.mount_point.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) continue;
+        // EINVAL: no longer a mount point (went with a parent detached before it).
+        if (errno == EINVAL || errno == ENOENT) continue;
+        if (::mount("tmpfs", m.mount_point.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") != 0) {
+            throw_errno("--no-pivot: hide the host's " + m.fstype + " at " + m.mount_point);
+        }
+    }
+}
+
 void pivot_into(const Context& ctx) {
     if (::chdir(ctx.rootfs.c_str()) != 0) throw_errno("chdir " + ctx.rootfs);
     if (ctx.host_mount_namespace) {
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else if (ctx.no_pivot) {
+        hide_host_proc_and_sys(ctx.rootfs);
         if (::mount(ctx.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) throw_errno("move rootfs to /");
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else {
@@ -322,14 +344,8 @@ void validate_without_mount_namespace(const oci::Spec& spec) {
 void unmount_below(const std::string& rootfs) noexcept {
     try {
         std::vector<std::string> below;
-        std::stringstream lines(sys::read_file("/proc/self/mountinfo"));
-        std::string line;
-        while (std::getline(lines, line)) {
-            std::stringstream fields(line);
-            std::string field, mount_point;
-            for (int i = 0; i < 5 && fields >> field; ++i) mount_point = field;
-            // mountinfo escapes spaces as \040; a rootfs path with them is matched escaped.
-            if (mount_point.rfind(rootfs + "/", 0) == 0) below.push_back(mount_point);
+        for (const auto& m : sys::parse_mountinfo(sys::read_file("/proc/self/mountinfo"))) {
+            if (m.mount_point.rfind(rootfs + "/", 0) == 0) below.push_back(m.mount_point);
         }
         std::sort(below.begin(), below.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
         for (const auto& mount_point : below) ::umount2(mount_point.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);

@@ -18,6 +18,7 @@ namespace {
 
 constexpr size_t max_id_length = 255;
 constexpr const char* record_name = "state.json";
+constexpr const char* config_name = "config.json";
 
 void make_dirs(const std::string& path, mode_t mode) {
     std::string partial;
@@ -106,10 +107,9 @@ ContainerDir::~ContainerDir() {
 }
 
 ContainerRecord ContainerDir::load() const {
-    const std::string text = sys::read_file_at(dir_.get(), record_name);
+    const auto doc = parse_at(record_name);
     ContainerRecord record;
     try {
-        const auto doc = oci::Json::parse(text);
         record.id = doc.at("id").get<std::string>();
         record.pid = doc.at("pid").get<pid_t>();
         record.pid_start_time = doc.at("pid_start_time").get<uint64_t>();
@@ -120,7 +120,9 @@ ContainerRecord ContainerDir::load() const {
         record.cgroup_created_top = doc.value("cgroup_created_top", std::string());
         record.cgroup_driver = doc.value("cgroup_driver", std::string(record.cgroup_path.empty() ? "none" : "cgroupfs"));
         record.owner = doc.at("owner").get<uid_t>();
-        record.config = doc.at("config");
+        // A record from before the split has no annotations of its own: its config has them.
+        const auto& annotations = doc.contains("annotations") ? doc.at("annotations") : doc.at("config").value("annotations", oci::Json::object());
+        record.annotations = annotations.get<oci::StringMap>();
         record.creating = doc.value("creating", false);
     } catch (const oci::Json::exception& e) {
         throw Error(path_ + "/" + record_name + ": corrupt state: " + e.what());
@@ -135,11 +137,36 @@ void ContainerDir::save(const ContainerRecord& record) const {
         {"bundle", record.bundle},   {"rootfs", record.rootfs},
         {"created", record.created}, {"cgroup_path", record.cgroup_path},
         {"cgroup_created_top", record.cgroup_created_top}, {"cgroup_driver", record.cgroup_driver},
-        {"owner", record.owner},     {"config", record.config},
+        {"owner", record.owner},     {"annotations", record.annotations},
     };
     if (record.creating) doc["creating"] = true;
-    const std::string text = doc.dump();
-    sys::write_file_atomic(dir_.get(), record_name, text, 0600, path_ + "/" + record_name);
+    write_at(record_name, doc.dump());
+}
+
+oci::Json ContainerDir::load_config() const {
+    struct stat st {};
+    if (::fstatat(dir_.get(), config_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno != ENOENT) throw_errno("stat " + path_ + "/" + config_name);
+        const auto doc = parse_at(record_name);
+        if (!doc.contains("config")) throw Error(path_ + "/" + config_name + ": missing (and " + record_name + " has no config)");
+        return doc.at("config");
+    }
+    return parse_at(config_name);
+}
+
+void ContainerDir::save_config(const oci::Json& config) const { write_at(config_name, config.dump()); }
+
+oci::Json ContainerDir::parse_at(const char* name) const {
+    const std::string text = sys::read_file_at(dir_.get(), name);
+    try {
+        return oci::Json::parse(text);
+    } catch (const oci::Json::exception& e) {
+        throw Error(path_ + "/" + name + ": corrupt state: " + e.what());
+    }
+}
+
+void ContainerDir::write_at(const char* name, const std::string& text) const {
+    sys::write_file_atomic(dir_.get(), name, text, 0600, path_ + "/" + name);
 }
 
 void ContainerDir::make_exec_fifo() const {

@@ -62,6 +62,7 @@ is_hybrid() { [ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ] && [ -d /sys/fs/cgroup
 
 @test "hybrid host: the container sees its cgroups through a cgroup namespace" {
     is_hybrid || skip "the host is not a hybrid cgroup host"
+    config 'linux.namespaces+={"type":"cgroup"}'
     set_cmd 'cat /proc/self/cgroup; ls /sys/fs/cgroup'
     run rt run --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]
@@ -112,6 +113,7 @@ SCRIPT
 }
 
 @test "pure cgroup2: the container mounts cgroup2 and sees its own cgroup as /" {
+    config 'linux.namespaces+={"type":"cgroup"}'
     set_cmd 'grep ^0:: /proc/self/cgroup; awk "\$5 == \"/sys/fs/cgroup\"" /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1'
     run in_cgroup2 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]

@@ -2,6 +2,7 @@
 # The bash completion in contrib/completion/bash/hull: sourced, then _hull is called with
 # COMP_WORDS/COMP_CWORD set as bash sets them, and COMPREPLY is checked.
 load helpers
+load help-output
 
 COMPLETION=$BATS_TEST_DIRNAME/../../contrib/completion/bash/hull
 
@@ -118,17 +119,17 @@ assert_has() {
 @test "completion: every command and option of --help is completed" {
     source "$COMPLETION"
     local c flag missing="" commands
-    commands=$("$HULL_BIN" --help | awk '/^Subcommands:/ {on = 1; next} on && NF {sub(",", "", $1); print $1}')
+    commands=$(help_commands "$HULL_BIN")
     [ -n "$commands" ]
     for c in $commands; do
         complete_line hull "$c"
         printf '%s\n' "${COMPREPLY[@]}" | grep -qx "$c" || missing+=" command:$c"
-        for flag in $("$HULL_BIN" "$c" --help | awk '/^Options:/ {on = 1; next} /^[A-Z]/ {on = 0} on && $1 ~ /^-/ {print $1}' | tr ',' ' '); do
+        for flag in $(help_flags "$HULL_BIN" "$c"); do
             complete_line hull "$c" "$flag"
             printf '%s\n' "${COMPREPLY[@]}" | grep -qxF -- "$flag" || missing+=" $c:$flag"
         done
     done
-    for flag in $("$HULL_BIN" --help | awk '/^Options:/ {on = 1; next} /^[A-Z]/ {on = 0} on && $1 ~ /^-/ {print $1}' | tr ',' ' '); do
+    for flag in $(help_flags "$HULL_BIN"); do
         complete_line hull "$flag"
         printf '%s\n' "${COMPREPLY[@]}" | grep -qxF -- "$flag" || missing+=" global:$flag"
     done

@@ -159,7 +159,7 @@ EOF
     echo fake > "$BUNDLE/rootfs/proc"
     run --separate-stderr rt create --bundle "$BUNDLE" "$ID"
     [ "$status" -ne 0 ]
-    grep -qi 'proc' <<<"$stderr"
+    grep -qi 'proc.*must be mounted on ordinary directory' <<<"$stderr"
     [ "$(cat "$BUNDLE/rootfs/proc")" = fake ]
     assert_nothing_left "$ID"
 }

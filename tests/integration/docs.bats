@@ -6,17 +6,14 @@
 SRC=$BATS_TEST_DIRNAME/../..
 HULL=${HULL_BIN:-$SRC/build/src/cli/hull}
 
+load help-output
+
 # hull_commands: the commands of `hull --help`, one per line (aliases left out).
-hull_commands() {
-    "$HULL" --help | awk '/^Subcommands:/ {on = 1; next} on && NF {sub(",", "", $1); print $1}'
-}
+hull_commands() { help_commands "$HULL"; }
 
 # hull_flags [COMMAND]: the options of `hull [COMMAND] --help`, one per line (-b and --bundle
 # separately), without --help/-h (which every command has).
-hull_flags() {
-    "$HULL" "$@" --help | awk '/^Options:/ {on = 1; next} /^[A-Z]/ {on = 0} on && $1 ~ /^-/ {print $1}' |
-        tr ',' '\n' | grep -vxE -- '-h|--help'
-}
+hull_flags() { help_flags "$HULL" "$@" | grep -vxE -- '-h|--help'; }
 
 @test "docs: hull --help lists the commands the pages and completions know" {
     run hull_commands

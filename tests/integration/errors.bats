@@ -58,9 +58,12 @@ PY
     [ "$(grep -c '"level":"error"' "$TEST_DIR/log.json")" -eq 2 ]
 }
 
-@test "an unknown command or flag, or a missing id, is a usage error with exit 1 (as runc)" {
+@test "an unknown flag or a missing id is a usage error with exit 1, an unknown command exits 3 (as runc)" {
     run rt no-such-verb
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 3 ]
+    grep -q "No help topic for 'no-such-verb'" <<<"$output"
+    run rt help no-such-verb
+    [ "$status" -eq 3 ]
     run rt create --no-such-flag --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 1 ]
     run rt start
@@ -70,4 +73,58 @@ PY
     run rt --help
     [ "$status" -eq 0 ]
     assert_root_empty
+}
+
+@test "-h, COMMAND -h, help COMMAND and no command print runc's layout on stdout and exit 0" {
+    run --separate-stderr rt -h
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    # NAME, USAGE, COMMANDS and GLOBAL OPTIONS, in this order, each line below a title indented.
+    [ "$(grep -E '^[A-Z ]+:$' <<<"$output" | grep -vx 'VERSION:' | tr '\n' ' ')" = "NAME: USAGE: COMMANDS: GLOBAL OPTIONS: " ]
+    grep -qE '^   [a-z]+ - ' <<<"$output"
+    grep -qE '^   [a-z]+ \[global options\] command \[command options\] \[arguments\.\.\.\]$' <<<"$output"
+    grep -qE '^   kill +[a-z]' <<<"$output"
+    grep -qE '^   help, h +[A-Za-z]' <<<"$output"
+    grep -qE '^   --root value +.*\(default: "[^"]+"\)$' <<<"$output"
+    grep -qE '^   --debug +[a-z]' <<<"$output"
+    grep -qE '^   --help, -h +[a-z]' <<<"$output"
+    top=$output
+    run --separate-stderr rt
+    [ "$status" -eq 0 ]
+    [ "$output" = "$top" ]
+    run --separate-stderr rt help
+    [ "$status" -eq 0 ]
+    [ "$output" = "$top" ]
+
+    run --separate-stderr rt kill -h
+    [ "$status" -eq 0 ]
+    # runc adds an EXAMPLE or DESCRIPTION before OPTIONS for some commands.
+    [[ "$(grep -E '^[A-Z ]+:$' <<<"$output" | tr '\n' ' ')" == "NAME: USAGE: "*"OPTIONS: " ]]
+    grep -qE '^   [a-z]+ kill - ' <<<"$output"
+    grep -qE '^   [a-z]+ kill \[command options\] <container-id> \[signal\]$' <<<"$output"
+    grep -qE '^   --all, -a +[a-z]' <<<"$output"
+    kill_help=$output
+    run --separate-stderr rt help kill
+    [ "$status" -eq 0 ]
+    [ "$output" = "$kill_help" ]
+    run --separate-stderr rt create --help
+    [ "$status" -eq 0 ]
+    grep -qE '^   --bundle value, -b value +[a-z]' <<<"$output"
+    grep -qE '^   --no-pivot +[a-z]' <<<"$output"
+    assert_root_empty
+}
+
+@test "runc's words callers match: exec in a paused container; unified resources on a cgroup v1 host" {
+    set_cmd 'sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    rt pause "$ID"
+    run rt exec "$ID" true
+    assert_failed 'cannot exec in a paused container'
+    rt resume "$ID"
+    rt delete --force "$ID"
+    if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then return 0; fi  # unified is valid there
+    config 'linux.resources.unified={"pids.max":"10"}' 'process.args=["true"]'
+    run rt run --bundle "$BUNDLE" "$ID"
+    assert_failed 'invalid configuration.*unified'
+    assert_nothing_left "$ID"
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 load helpers
 
+# A sleeping container with every namespace, a cgroup namespace too (not in the default spec).
 start_sleeper() {
+    config 'linux.namespaces+={"type":"cgroup"}'
     set_cmd 'sleep 1000'
     rt run --detach --bundle "$BUNDLE" "$ID"
 }

@@ -230,3 +230,21 @@ failing_hook() {
     grep -qE '^CapEff:\s+0+$' "$BUNDLE/rootfs/tmp/hook-status"
     grep -qE '^NoNewPrivs:\s+1' "$BUNDLE/rootfs/tmp/hook-status"
 }
+
+@test "hooks run with the bundle as their working directory, wherever the runtime is called from" {
+    # runc runs every hook with the bundle as its working directory (issue 17).
+    printf '#!/bin/sh\necho "$1 $(pwd)" >> %s/cwd.log\n' "$TEST_DIR" > "$TEST_DIR/cwd.sh"
+    chmod +x "$TEST_DIR/cwd.sh"
+    cwd_hook() { echo "{\"path\":\"$TEST_DIR/cwd.sh\",\"args\":[\"cwd.sh\",\"$1\"]}"; }
+    config "hooks={\"prestart\":[$(cwd_hook prestart)],\"createRuntime\":[$(cwd_hook createRuntime)],\"poststart\":[$(cwd_hook poststart)],\"poststop\":[$(cwd_hook poststop)]}"
+    set_cmd 'sleep 100'
+    cd /
+    rt create --bundle "$BUNDLE" "$ID"
+    rt start "$ID"
+    rt delete --force "$ID"
+    kinds="prestart createRuntime poststart"
+    runtime_is_runc || kinds+=" poststop"
+    for kind in $kinds; do
+        grep -qx "$kind $BUNDLE" "$TEST_DIR/cwd.log"
+    done
+}

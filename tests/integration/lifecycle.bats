@@ -87,6 +87,84 @@ assert by_id['$ID']['rootfs'] == '$BUNDLE/rootfs', by_id
 assert list(by_id['$ID']) == ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner'], by_id"
 }
 
+@test "list of many containers reports each one's own status and pid, as state does" {
+    # Four of each status, interleaved in id order, each in a cgroup of its own.
+    set_cmd 'sleep 100'
+    declare -A want
+    for i in $(seq 10 25); do
+        cid=$ID-$i
+        config "linux.cgroupsPath=\"$CGROUP_PATH-$i\""
+        case $((i % 4)) in
+            0) rt create --bundle "$BUNDLE" "$cid"; want[$cid]=created ;;
+            1) rt run --detach --bundle "$BUNDLE" "$cid"; want[$cid]=running ;;
+            2) rt run --detach --bundle "$BUNDLE" "$cid"; rt pause "$cid"; want[$cid]=paused ;;
+            3) rt run --detach --bundle "$BUNDLE" "$cid"; rt kill "$cid" KILL; wait_for_status "$cid" stopped; want[$cid]=stopped ;;
+        esac
+    done
+    for cid in "${!want[@]}"; do
+        echo "$cid ${want[$cid]} $(rt state "$cid" | tr -d '\n')"
+    done >"$TEST_DIR/expected"
+    rt list --format json >"$TEST_DIR/list.json"
+    rt list >"$TEST_DIR/table"
+    python3 - "$TEST_DIR" <<'EOF2'
+import json, re, sys
+d = sys.argv[1]
+expected = {}
+for line in open(f"{d}/expected"):
+    cid, status, state = line.split(" ", 2)
+    expected[cid] = (status, json.loads(state))
+listed = {c["id"]: c for c in json.load(open(f"{d}/list.json"))}
+assert sorted(listed) == sorted(expected), (sorted(listed), sorted(expected))
+for cid, (status, state) in expected.items():
+    c = listed[cid]
+    assert c["status"] == status == state["status"], (cid, status, c, state)
+    # runc lists a stopped container with pid 0; its state has none
+    assert c["pid"] == (0 if status == "stopped" else state["pid"]), (cid, c, state)
+    assert status == "stopped" or c["pid"] > 0, (cid, c)
+    assert c["bundle"] == state["bundle"], (cid, c, state)
+rows = {}
+for line in open(f"{d}/table").read().splitlines()[1:]:
+    fields = re.split(r" {3,}", line)
+    rows[fields[0]] = fields
+for cid, (status, state) in expected.items():
+    assert rows[cid][1] == str(listed[cid]["pid"]) and rows[cid][2] == status, (cid, rows[cid])
+EOF2
+}
+
+@test "a record written before the config had a file of its own still states, lists, updates and deletes" {
+    if runtime_is_runc; then skip "the layout of hull's own state directory"; fi
+    set_cmd 'sleep 100'
+    config 'annotations={"org.example/kept": "yes"}'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    before=$(rt state "$ID")
+    [[ "$before" == *org.example/kept* ]]
+    # The old layout: the config inside state.json, no annotations of the record's own.
+    python3 - "$ROOT/$ID" <<'EOF2'
+import json, os, sys
+d = sys.argv[1]
+record = json.load(open(f"{d}/state.json"))
+record["config"] = json.load(open(f"{d}/config.json"))
+del record["annotations"]
+json.dump(record, open(f"{d}/state.json", "w"))
+os.unlink(f"{d}/config.json")
+EOF2
+    [ "$(rt state "$ID")" = "$before" ]
+    grep -E "^$ID +[0-9]+ +running " <(rt list)
+    rt pause "$ID"
+    [ "$(state_field "$ID" status)" = paused ]
+    rt resume "$ID"
+    echo '{"pids": {"limit": 77}}' >"$TEST_DIR/pids.json"
+    rt update --resources "$TEST_DIR/pids.json" "$ID"
+    # update moved the config out of the record
+    python3 -c "
+import json, sys
+assert 'config' not in json.load(open('$ROOT/$ID/state.json'))
+assert json.load(open('$ROOT/$ID/config.json'))['linux']['resources']['pids']['limit'] == 77"
+    [ "$(rt state "$ID")" = "$before" ]
+    rt delete --force "$ID"
+    assert_nothing_left "$ID"
+}
+
 @test "an empty --root lists nothing" {
     run rt list -q
     [ "$status" -eq 0 ]

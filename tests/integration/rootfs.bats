@@ -176,7 +176,8 @@ mount_opts() {
     mkdir "$BUNDLE/rootfs/fakeproc"
     ln -s /fakeproc "$BUNDLE/rootfs/proc"
     run rt create --bundle "$BUNDLE" "$ID"
-    assert_failed 'proc'
+    # runc's words, which callers match.
+    assert_failed 'proc.*must be mounted on ordinary directory'
     assert_nothing_left "$ID"
     [ -z "$(ls -A "$BUNDLE/rootfs/fakeproc")" ]
 }
@@ -220,6 +221,16 @@ mount_opts() {
     run rt run --no-pivot --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = /bin/busybox ]
+}
+
+@test "--no-pivot exposes no whole /proc: a user namespace inside cannot mount a fresh one (runc's 'mount: permission denied')" {
+    config 'process.capabilities.bounding+="CAP_SETFCAP"' 'process.capabilities.permitted+="CAP_SETFCAP"' \
+        'process.args=["unshare","-mrpf","sh","-euxc","mount -t proc none /proc && echo h > /proc/sysrq-trigger"]'
+    run rt run --no-pivot --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"mount: permission denied"* ]]
+    # The runtime's own /proc is untouched.
+    [ -r /proc/self/mountinfo ]
 }
 
 @test "rootfsPropagation applies to the container's / (private, slave, shared, unbindable)" {

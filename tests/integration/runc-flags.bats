@@ -46,6 +46,27 @@ v1_file() { cat "/sys/fs/cgroup/$1$CGROUP_PATH/$2"; }
     [ "$(v1_file cpu cpu.rt_runtime_us)" = 0 ]
 }
 
+@test "update: cpu period and quota change together in either order inside a pod cgroup with a limit" {
+    [ -d /sys/fs/cgroup/cpu ] || skip "needs the v1 cpu controller"
+    # A pod cgroup of its own (teardown removes $CGROUP_PARENT) allowing half a CPU: a new period
+    # written before the quota that goes with it breaks that ratio, and the kernel says EINVAL.
+    CGROUP_PARENT=rt-bats-pod-$ID
+    CGROUP_PATH=/$CGROUP_PARENT/$ID
+    pod=/sys/fs/cgroup/cpu/$CGROUP_PARENT
+    mkdir "$pod"
+    echo 100000 > "$pod/cpu.cfs_period_us"
+    echo 50000 > "$pod/cpu.cfs_quota_us"
+    config "linux.cgroupsPath=\"$CGROUP_PATH\"" 'linux.resources={"cpu":{"quota":50000,"period":100000}}'
+    set_cmd 'sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    rt update --cpu-period 10000 --cpu-quota 5000 "$ID"
+    [ "$(v1_file cpu cpu.cfs_period_us)" = 10000 ]
+    [ "$(v1_file cpu cpu.cfs_quota_us)" = 5000 ]
+    rt update --cpu-quota 50000 --cpu-period 100000 "$ID"
+    [ "$(v1_file cpu cpu.cfs_period_us)" = 100000 ]
+    [ "$(v1_file cpu cpu.cfs_quota_us)" = 50000 ]
+}
+
 @test "exec -p: a process.json without user runs as 0:0" {
     set_cmd 'sleep 100'
     rt run --detach --bundle "$BUNDLE" "$ID"

@@ -78,3 +78,38 @@ assert f['linux']['intelRdt']['enabled'] and f['linux']['memoryPolicy']['enabled
     grep -E ' /b ro,.*relatime' <<<"$output"
     ! grep -E ' /b .*strictatime' <<<"$output"
 }
+
+# spec_differs_from_runc [--rootless]: the differences between this runtime's `spec` and runc
+# 1.1.5's (fixtures/runc-1.1.5-spec*.json), as JSON path: runc's value | ours, one per line; the
+# README's deliberate differences (ociVersion, hostname, capabilities.ambient) left out.
+spec_differs_from_runc() {
+    local suffix=""
+    [ "${1:-}" = --rootless ] && suffix=-rootless
+    mkdir -p "$TEST_DIR/spec$suffix"
+    rt spec "$@" --bundle "$TEST_DIR/spec$suffix"
+    python3 - "$HERE/fixtures/runc-1.1.5-spec$suffix.json" "$TEST_DIR/spec$suffix/config.json" <<'PY'
+import json, sys
+def flat(value, path=""):
+    if isinstance(value, dict):
+        for key, item in value.items(): yield from flat(item, path + "/" + key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value): yield from flat(item, path + "/" + str(index))
+    else:
+        yield path, value
+deliberate = ("/ociVersion", "/hostname", "/process/capabilities/ambient")
+runc, ours = (dict(flat(json.load(open(f)))) for f in sys.argv[1:])
+for path in sorted(set(runc) | set(ours)):
+    if path.startswith(deliberate): continue
+    if runc.get(path, "<none>") != ours.get(path, "<none>"):
+        print(path, runc.get(path, "<none>"), "|", ours.get(path, "<none>"))
+PY
+}
+
+@test "spec gives runc's default config: namespaces (no cgroup namespace), mounts, capabilities, masked and read-only paths, rlimits, terminal" {
+    run spec_differs_from_runc
+    [ "$status" -eq 0 ]
+    if [ -n "$output" ]; then echo "differs from runc spec (runc | ours):"; echo "$output"; return 1; fi
+    run spec_differs_from_runc --rootless
+    [ "$status" -eq 0 ]
+    if [ -n "$output" ]; then echo "differs from runc spec --rootless (runc | ours):"; echo "$output"; return 1; fi
+}

@@ -241,7 +241,7 @@ TEST(CgroupManagerTest, DriverNamesRoundTrip) {
 // A container without a cgroup: create's steps do nothing, `state` reads it as not frozen, and the
 // verbs that need a cgroup are refused saying why, never applied to hull's own cgroup.
 TEST(CgroupManagerTest, NoCgroupRefusesWhatNeedsOne) {
-    const auto none = hull::cgroups::for_container(hull::cgroups::Driver::None, "", "");
+    const auto none = hull::cgroups::for_container(hull::cgroups::Driver::None, "", "", hull::cgroups::detect());
     EXPECT_FALSE(none->has_cgroup());
     EXPECT_EQ(none->path(), "");
     EXPECT_EQ(none->clone_target(), -1);
@@ -266,7 +266,7 @@ TEST(CgroupManagerTest, NoCgroupRefusesWhatNeedsOne) {
 
 // cgroupfs: the manager of an existing container opens nothing until asked.
 TEST(CgroupManagerTest, CgroupfsManagerKeepsTheRecordedPathAndTop) {
-    const auto manager = hull::cgroups::for_container(hull::cgroups::Driver::Cgroupfs, "/hull/not-there", "/hull");
+    const auto manager = hull::cgroups::for_container(hull::cgroups::Driver::Cgroupfs, "/hull/not-there", "/hull", hull::cgroups::detect());
     EXPECT_EQ(manager->driver(), hull::cgroups::Driver::Cgroupfs);
     EXPECT_EQ(manager->path(), "/hull/not-there");
     EXPECT_EQ(manager->created_top(), "/hull");

@@ -8,6 +8,7 @@
 #include "src/rootfs/mount_options.hpp"
 #include "src/rootfs/mount_plan.hpp"
 #include "hull/error.hpp"
+#include "hull/mountinfo.hpp"
 
 using hull::rootfs::parse_mount_options;
 
@@ -217,3 +218,17 @@ TEST(MountPlanTest, AMountWithoutTypeOrBindIsRefusedByIndex) {
 }
 
 }  // namespace
+
+TEST(MountInfoTest, FieldsUnescapedAndMalformedLinesSkipped) {
+    const auto mounts = hull::sys::parse_mountinfo(
+        "31 27 0:21 / /proc rw,relatime - proc proc rw\n"
+        "40 31 0:40 /sub /run/a\\040b rw shared:3 - sysfs sysfs rw\n"
+        "no separator here\n");
+    ASSERT_EQ(mounts.size(), 2u);
+    EXPECT_EQ(mounts[0].mount_point, "/proc");
+    EXPECT_EQ(mounts[0].root, "/");
+    EXPECT_EQ(mounts[0].fstype, "proc");
+    EXPECT_EQ(mounts[1].mount_point, "/run/a b");
+    EXPECT_EQ(mounts[1].root, "/sub");
+    EXPECT_EQ(mounts[1].fstype, "sysfs");
+}

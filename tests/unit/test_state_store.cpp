@@ -35,7 +35,7 @@ hull::ContainerRecord sample_record(const std::string& id) {
     record.cgroup_path = "/hull/" + id;
     record.cgroup_driver = "systemd";
     record.owner = 0;
-    record.config = {{"ociVersion", "1.3.0"}};
+    record.annotations = {{"org.example/key", "value"}};
     return record;
 }
 
@@ -96,7 +96,7 @@ TEST_F(StateStoreTest, RecordRoundTripsAndListShowsIt) {
     EXPECT_EQ(loaded.pid_start_time, 987654u);
     EXPECT_EQ(loaded.cgroup_path, "/hull/c4");
     EXPECT_EQ(loaded.cgroup_driver, "systemd");
-    EXPECT_EQ(loaded.config["ociVersion"], "1.3.0");
+    EXPECT_EQ(loaded.annotations, (oci::StringMap{{"org.example/key", "value"}}));
     EXPECT_FALSE(std::filesystem::exists(root_ + "/c4/.state.json.tmp"));
     EXPECT_EQ(store.list(), std::vector<std::string>{"c4"});
 }
@@ -155,6 +155,64 @@ TEST_F(StateStoreTest, RecordWithoutDriverIsCgroupfsOrNoneByItsPath) {
         auto dir = store.open("old");
         EXPECT_EQ(dir.load().cgroup_driver, path.empty() ? "none" : "cgroupfs");
         dir.remove();
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// The config has a file of its own: the record `state` and `list` parse stays small.
+TEST_F(StateStoreTest, ConfigIsKeptBesideTheRecord) {
+    const hull::StateStore store(root_);
+    auto dir = store.reserve("split");
+    const oci::Json config = {{"ociVersion", "1.3.0"}, {"process", {{"args", {"sh"}}}}};
+    dir.save_config(config);
+    dir.save(sample_record("split"));
+    EXPECT_EQ(dir.load_config(), config);
+    const auto record = oci::Json::parse(hull::sys::read_file(dir.path() + "/state.json"));
+    EXPECT_FALSE(record.contains("config"));
+    EXPECT_EQ(record.at("annotations").at("org.example/key"), "value");
+    dir.commit();
+}
+
+// A record written before the split carries the config inside state.json, with no annotations of
+// its own: it still loads, its annotations come from the config, and save_config moves it out.
+TEST_F(StateStoreTest, RecordWithConfigInsideStillLoads) {
+    const hull::StateStore store(root_);
+    const oci::Json config = {{"ociVersion", "1.2.0"}, {"annotations", {{"a", "1"}}}};
+    {
+        auto dir = store.reserve("old");
+        dir.save(sample_record("old"));
+        auto doc = oci::Json::parse(hull::sys::read_file(dir.path() + "/state.json"));
+        doc.erase("annotations");
+        doc["config"] = config;
+        hull::sys::write_file_atomic(dir.path() + "/state.json", doc.dump(), 0600, "state.json");
+        dir.commit();
+    }
+    auto dir = store.open("old");
+    auto record = dir.load();
+    EXPECT_EQ(record.annotations, (oci::StringMap{{"a", "1"}}));
+    EXPECT_EQ(record.pid, 1234);
+    EXPECT_EQ(dir.load_config(), config);
+    oci::Json changed = config;
+    changed["ociVersion"] = "1.3.0";
+    dir.save_config(changed);
+    dir.save(record);
+    EXPECT_EQ(dir.load_config(), changed);
+    EXPECT_EQ(dir.load().annotations, (oci::StringMap{{"a", "1"}}));
+    EXPECT_FALSE(oci::Json::parse(hull::sys::read_file(dir.path() + "/state.json")).contains("config"));
+}
+
+TEST_F(StateStoreTest, MissingConfigIsNamed) {
+    const hull::StateStore store(root_);
+    auto dir = store.reserve("noconf");
+    dir.save(sample_record("noconf"));
+    try {
+        dir.load_config();
+        FAIL() << "a record without a config loaded one";
+    } catch (const hull::Error& e) {
+        EXPECT_NE(std::string(e.what()).find(root_ + "/noconf/config.json: missing"), std::string::npos) << e.what();
     }
 }
 
