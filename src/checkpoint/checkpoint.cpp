@@ -111,6 +111,11 @@ void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, 
         plan.manage_cgroups_mode = options.manage_cgroups_mode;
         for (const auto& ns : options.empty_ns) plan.empty_ns.push_back(ns == "network" ? "net" : ns);
         plan.external_mounts = criu::external_mount_points(spec);
+        // (With a cgroup namespace the cgroup mount is the container's own, whatever root our
+        // namespace shows for it.)
+        if (!oci::has_namespace(spec, "cgroup")) {
+            for (const auto& point : criu::cgroup_bind_points(plan.pid)) plan.external_mounts.push_back(point);
+        }
         // A bind of the pty slave, whose master is outside: restore binds the new pty's slave.
         if (spec.process && spec.process->terminal) plan.external_mounts.push_back(criu::console_mount);
         plan.external_namespaces = joined_namespaces(spec);

@@ -88,6 +88,15 @@ std::vector<std::string> restore_args(const RestorePlan& plan);
 std::vector<std::string> external_mount_points(const oci::Spec& spec);
 std::vector<std::pair<std::string, std::string>> external_mount_sources(const oci::Spec& spec, const std::string& bundle);
 
+// The cgroup mounts of a container without a cgroup namespace: binds of the host's cgroup
+// directories (root not "/"), which criu cannot dump as its own. Their mount points in the
+// container (from its mountinfo), dumped as external (runc does the same).
+std::vector<std::string> cgroup_bind_points(pid_t pid);
+// At restore: the host directory of the new container's cgroup for one of those mount points
+// ("/sys/fs/cgroup" on cgroup v2, "/sys/fs/cgroup/memory" on v1), given the host's hierarchies.
+std::string cgroup_bind_source(const std::string& mount_point, const std::string& unified_mount,
+                               const std::vector<std::string>& v1_mounts, const std::string& cgroup_path);
+
 // The container's /dev/console with a terminal: a bind of the pty slave, dumped as external.
 constexpr const char* console_mount = "/dev/console";
 

@@ -172,6 +172,23 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
     plan.auto_dedup = options.auto_dedup;
     plan.manage_cgroups_mode = options.manage_cgroups_mode;
     plan.external_mounts = criu::external_mount_sources(spec, config.bundle);
+    // The cgroup binds of a container without a cgroup namespace: from the checkpoint's images
+    // we know only their mount points, so every cgroup mount of the config is offered (criu
+    // takes the keys it needs; cgroup v2: the destination; v1: one per hierarchy below it).
+    std::vector<std::string> v1_mounts;
+    for (const auto& hierarchy : cgroup->layout().v1) v1_mounts.push_back(hierarchy.mount_point);
+    for (const auto& m : spec.mounts) {
+        if (m.type.value_or("") != "cgroup" || config.namespaces.owns(CLONE_NEWCGROUP) || !cgroup->has_cgroup()) continue;
+        std::vector<std::string> points{m.destination};
+        if (!v1_mounts.empty()) {
+            points.clear();
+            for (const auto& v1 : v1_mounts) points.push_back(m.destination + v1.substr(v1.find_last_of('/')));
+            if (!cgroup->layout().unified_mount.empty()) points.push_back(m.destination + "/unified");
+        }
+        for (const auto& point : points) {
+            plan.external_mounts.emplace_back(point, criu::cgroup_bind_source(point, cgroup->layout().unified_mount, v1_mounts, cgroup->path()));
+        }
+    }
     if (pty) {
         unsigned number = 0;
         if (::ioctl(pty->master.get(), TIOCGPTN, &number) != 0) throw_errno("restore: the new terminal's number");

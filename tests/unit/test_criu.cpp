@@ -168,3 +168,16 @@ TEST(CriuStdio, APipeIsItsOwnKeyAHostFileIsExternalAFileInsideIsCriusOwn) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CriuCgroups, ACgroupBindGetsTheNewContainersCgroupOfItsHierarchy) {
+    const std::vector<std::string> v1{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu,cpuacct"};
+    EXPECT_EQ(hull::criu::cgroup_bind_source("/sys/fs/cgroup", "/sys/fs/cgroup", {}, "/hull/c1"), "/sys/fs/cgroup/hull/c1");
+    EXPECT_EQ(hull::criu::cgroup_bind_source("/sys/fs/cgroup/memory", "", v1, "/hull/c1"), "/sys/fs/cgroup/memory/hull/c1");
+    EXPECT_EQ(hull::criu::cgroup_bind_source("/sys/fs/cgroup/cpu,cpuacct", "", v1, "/c"), "/sys/fs/cgroup/cpu,cpuacct/c");
+    EXPECT_EQ(hull::criu::cgroup_bind_source("/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified", v1, "/c"),
+              "/sys/fs/cgroup/unified/c");
+}
+
+}  // namespace
