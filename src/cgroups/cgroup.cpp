@@ -1,4 +1,5 @@
 // A container's cgroup across the unified tree and every v1 hierarchy.
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -102,7 +103,22 @@ std::vector<pid_t> read_pids(const std::string& dir) {
     return pids;
 }
 
+std::vector<std::string> sub_cgroups(const std::string& dir) {
+    std::vector<std::string> subs;
+    DIR* stream = ::opendir(dir.c_str());
+    if (stream == nullptr) return subs;
+    while (const dirent* entry = ::readdir(stream)) {
+        const std::string name = entry->d_name;
+        if (entry->d_type == DT_DIR && name != "." && name != "..") subs.push_back(dir + "/" + name);
+    }
+    ::closedir(stream);
+    return subs;
+}
+
+// The container may have made cgroups below its own (a v1 cgroup has no cgroup.kill): those
+// go first, deepest first, as runc's delete --force removes them.
 void remove_dir(const std::string& dir) {
+    for (const auto& sub : sub_cgroups(dir)) remove_dir(sub);
     const auto deadline = std::chrono::steady_clock::now() + rmdir_retry_budget;
     while (::rmdir(dir.c_str()) != 0) {
         if (errno == ENOENT) return;

@@ -86,6 +86,9 @@ std::string command_help(const CLI::App* command, const std::string& name) {
     footer.erase(footer.find_last_not_of('\n') + 1);
     if (!footer.empty()) help += "\nDESCRIPTION:\n   " + footer + "\n";
     if (!options.empty()) help += "\nOPTIONS:\n" + table(options);
+    // A footer says what this host supports (checkpoint: whether criu works here).
+    const std::string footer = command->get_footer();
+    if (!footer.empty()) help += "\n" + footer + (footer.back() == '\n' ? "" : "\n");
     return help;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "bind.hpp"
@@ -75,9 +76,23 @@ void bind_mount(const oci::Mount& m, const MountOptions& options, const Context&
     set_propagation(mounted.get(), options.propagation, what);
 }
 
+// A tmpfs without mode= on a directory of the rootfs takes that directory's mode, as runc's
+// does (the image's /tmp stays 1777, a private directory stays private).
+std::string tmpfs_data(const std::string& data, const std::string& destination, int root_fd) {
+    if (data.rfind("mode=", 0) == 0 || data.find(",mode=") != std::string::npos) return data;
+    UniqueFd existing = open_in_root(root_fd, destination, O_PATH);
+    struct stat st {};
+    if (!existing || ::fstat(existing.get(), &st) != 0 || !S_ISDIR(st.st_mode)) return data;
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "mode=%04o", st.st_mode & 07777);
+    return data.empty() ? mode : mode + ("," + data);
+}
+
 // A filesystem mount with the legacy mount(2), onto the fd we resolved inside the root.
 void filesystem_mount(const std::string& type, const std::string& source, const std::string& destination,
-                      const MountOptions& options, int root_fd, const std::string& what) {
+                      const MountOptions& given, int root_fd, const std::string& what) {
+    MountOptions options = given;
+    if (type == "tmpfs") options.data = tmpfs_data(given.data, destination, root_fd);
     const bool pseudo = type == "proc" || type == "sysfs";
     UniqueFd target;
     if (pseudo) {
@@ -379,13 +394,28 @@ void prepare(const Context& ctx) {
         }
     }
     const UniqueFd root = open_root(ctx);
+    bool dev_read_only = false;
     for (const MountStep& step : steps) {
         const oci::Mount& m = spec.mounts[step.index];
-        apply(step, m, ctx, root.get());
+        if (m.destination == "/dev" && ((step.options.flags & MS_RDONLY) != 0 || (step.options.attr_set & MOUNT_ATTR_RDONLY) != 0)) {
+            // A read-only /dev still gets its devices, symlinks and submounts: it is made
+            // read-only once they are there, as runc does.
+            MountStep writable = step;
+            writable.options.flags &= ~static_cast<unsigned long>(MS_RDONLY);
+            writable.options.attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+            apply(writable, m, ctx, root.get());
+            dev_read_only = true;
+        } else {
+            apply(step, m, ctx, root.get());
+        }
         log::debug("mounted ", m.destination, " (type ", mount_type_for_log(step), ", source ", m.source ? m.source->c_str() : "none", ")");
     }
     const bool dev_from_config = has_mount_at(spec, "/dev");
     create_devices(spec, root.get(), dev_from_config, ctx.user_namespace, has_mount_at(spec, "/dev/pts"));
+    if (dev_read_only) {
+        UniqueFd dev = open_in_root(root.get(), "/dev", O_PATH | O_DIRECTORY, true);
+        if (!dev || mount_setattr(dev.get(), 0, MOUNT_ATTR_RDONLY, 0) != 0) throw_errno("mounts (/dev): make read-only");
+    }
     // A missing working directory is created (0755), as runc does: containerd, Kubernetes'
     // workingDir and `docker run -w` rely on it. Before root.readonly applies.
     if (spec.process && !spec.process->cwd.empty()) {

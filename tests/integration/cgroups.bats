@@ -253,3 +253,21 @@ bad_resources() {
     [ ! -e "$frozen" ]
     assert_nothing_left "$ID"
 }
+
+@test "hybrid host: delete --force removes the cgroups the container made below its own, and their processes" {
+    [ -d /sys/fs/cgroup/memory ] || skip "needs the v1 memory controller"
+    set_cmd 'sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    rt exec --detach "$ID" sleep 200
+    init=$(state_field "$ID" pid)
+    sleeper=$(grep -vx "$init" "/sys/fs/cgroup/memory$CGROUP_PATH/cgroup.procs" | head -1)
+    [ -n "$sleeper" ]
+    CLEANUP_PIDS+=("$sleeper")
+    mkdir -p "/sys/fs/cgroup/memory$CGROUP_PATH/sub/deeper" "/sys/fs/cgroup/pids$CGROUP_PATH/sub"
+    echo "$sleeper" > "/sys/fs/cgroup/memory$CGROUP_PATH/sub/deeper/cgroup.procs"
+    rt delete --force "$ID"
+    [ ! -e "/sys/fs/cgroup/memory$CGROUP_PATH" ]
+    [ ! -e "/sys/fs/cgroup/pids$CGROUP_PATH" ]
+    ! kill -0 "$sleeper" 2>/dev/null
+    assert_nothing_left "$ID"
+}

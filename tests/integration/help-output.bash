@@ -7,11 +7,11 @@ help_commands() {
 }
 
 # help_flags BIN [COMMAND]: the options of `BIN [COMMAND] --help`, one per line (--bundle and -b
-# separately, "value" left out).
+# separately, "value" left out; a footer after the table is not an option).
 help_flags() {
     local bin=$1
     shift
     "$bin" "$@" --help | awk '/^(GLOBAL )?OPTIONS:/ {on = 1; next} /^[A-Z]/ {on = 0}
-        on && NF {sub(/^ +/, ""); sub(/  .*/, ""); n = split($0, names, ", ")
+        on && /^   -/ {sub(/^ +/, ""); sub(/  .*/, ""); n = split($0, names, ", ")
                   for (i = 1; i <= n; i++) {split(names[i], words, " "); print words[1]}}'
 }

@@ -85,6 +85,8 @@ assert by_id['$ID']['bundle'] == '$BUNDLE' and by_id['$ID']['owner'] == 'root', 
 assert by_id['$ID']['rootfs'] == '$BUNDLE/rootfs', by_id
 # runc's object: these keys in this order (callers match raw prefixes).
 assert list(by_id['$ID']) == ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner'], by_id"
+    # The raw text too, compact as runc prints it: callers match prefixes.
+    [[ "$(rt list --format json)" =~ ^\[\{\"ociVersion\":\"[^\"]+\",\"id\":\"$ID(-b)?\",\"pid\":[0-9]+,\"status\":\"(running|created)\",\"bundle\":\"$BUNDLE\",\"rootfs\":\" ]]
 }
 
 @test "list of many containers reports each one's own status and pid, as state does" {

@@ -77,6 +77,31 @@ mount_opts() {
     [[ "${lines[2]}" == *" - tmpfs "* ]]
 }
 
+@test "tmpfs without mode= on an existing directory takes that directory's mode, as runc's does" {
+    mkdir "$BUNDLE/rootfs/private"
+    chmod 0750 "$BUNDLE/rootfs/private"
+    config 'mounts+={"destination":"/private","type":"tmpfs","source":"tmpfs","options":["nosuid"]}' \
+        'mounts+={"destination":"/fresh","type":"tmpfs","source":"tmpfs","options":["nosuid"]}'
+    set_cmd 'stat -c %a /private /fresh; grep " /private " /proc/self/mountinfo'
+    run rt run --bundle "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 750 ]
+    [ "${lines[1]}" = 1777 ]   # a directory the runtime made: tmpfs's own default
+    [[ "${lines[2]}" == *" - tmpfs "* ]]
+}
+
+@test "a read-only /dev mount gets its devices and submounts, then is read-only, as runc's" {
+    config '@for m in c["mounts"]:
+    if m["destination"] == "/dev": m["options"].append("ro")'
+    set_cmd 'echo x > /dev/null && echo null-works; [ -c /dev/zero ] && echo zero; [ -L /dev/stdout ] && echo links; grep -q " /dev/pts " /proc/self/mountinfo && echo pts; grep " /dev " /proc/self/mountinfo | cut -d" " -f6; touch /dev/new 2>/dev/null || echo refused'
+    run rt run --bundle "$BUNDLE" "$ID"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = null-works ] && [ "${lines[1]}" = zero ] && [ "${lines[2]}" = links ] && [ "${lines[3]}" = pts ]
+    [[ "${lines[4]}" == ro,* ]]
+    [ "${lines[5]}" = refused ]
+}
+
 @test "maskedPaths: files read empty, directories are empty" {
     mkdir -p "$BUNDLE/rootfs/root/secret"
     touch "$BUNDLE/rootfs/root/secret/a"
