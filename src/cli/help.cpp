@@ -80,11 +80,6 @@ std::string command_help(const CLI::App* command, const std::string& name) {
     const Rows options = option_rows(command, false);
     if (!options.empty()) help += " [command options]";
     help += operands(command) + "\n";
-    // A command's footer (computed when help is printed: checkpoint/restore ask criu) is its
-    // DESCRIPTION, where runc puts a command's longer text.
-    std::string footer = command->get_footer();
-    footer.erase(footer.find_last_not_of('\n') + 1);
-    if (!footer.empty()) help += "\nDESCRIPTION:\n   " + footer + "\n";
     if (!options.empty()) help += "\nOPTIONS:\n" + table(options);
     // A footer says what this host supports (checkpoint: whether criu works here).
     const std::string footer = command->get_footer();
