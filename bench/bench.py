@@ -13,6 +13,7 @@ N = int(os.environ.get("N", "20"))
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 SCALE = [int(x) for x in os.environ.get("SCALE", "1 100 1000").split()]
 SMOKE = os.environ.get("SMOKE") == "1"
+SCALING_ONLY = os.environ.get("SCALING_ONLY") == "1"
 PATHS = {"hull": os.environ["HULL_BIN"], "crun": shutil.which("crun") or "/usr/bin/crun",
          "runc": shutil.which("runc") or "/usr/sbin/runc"}
 RUNTIMES = [r for r in os.environ.get("RUNTIMES", "hull crun runc").split()]
@@ -185,42 +186,77 @@ def smallest_memory_limit(name):
     return None
 
 
-def bench_scaling():
-    curve = {}
-    for name in RUNTIMES:
-        have = 0
-        for size in SCALE:
-            while have < size:
-                call(cmd(name) + ["create", "--bundle", sleep_bundle, f"fill-{have}"])
-                have += 1
-            reps = max(3, N // 2)
-            t_state = statistics.median(timed(lambda n, c: call(cmd(n) + ["state", "fill-0"]), name, {}) for _ in range(reps))
-            t_list = statistics.median(timed(lambda n, c: call(cmd(n) + ["list"]), name, {}) for _ in range(reps))
+def fill(name, size):
+    """Creates (not starts) containers fill-0.. until the root holds `size` of them."""
+    have = len(call(cmd(name) + ["list", "-q"], stdout=subprocess.PIPE).stdout.split())
+    for k in range(have, size):
+        call(cmd(name) + ["create", "--bundle", sleep_bundle, f"fill-{k}"])
 
-            def create_delete(n, c):
-                cid = fresh_id("probe")
-                t0 = time.perf_counter()
-                call(cmd(n) + ["create", "--bundle", sleep_bundle, cid])
-                elapsed = time.perf_counter() - t0
-                call(cmd(n) + ["delete", "--force", cid])
-                return elapsed
-            t_create = statistics.median(timed(create_delete, name, {}) for _ in range(reps))
-            curve[(name, size)] = (t_state * 1000, t_list * 1000, t_create * 1000)
-        delete_all(name)
-    return curve
+
+def create_delete(name, ctx):
+    cid = fresh_id("probe")
+    t0 = time.perf_counter()
+    call(cmd(name) + ["create", "--bundle", sleep_bundle, cid])
+    elapsed = time.perf_counter() - t0
+    call(cmd(name) + ["delete", "--force", cid])
+    return elapsed
+
+
+SCALE_OPS = [("state", lambda n, c: call(cmd(n) + ["state", "fill-0"])),
+             ("list", lambda n, c: call(cmd(n) + ["list"])),
+             ("create", create_delete)]
+
+
+def bench_scaling():
+    """Every runtime's root filled to each size in turn, then ROUNDS interleaved rounds of
+    state/list/create (N_SCALE calls each, their mean per round): {(name, size, op): [round means ms]}."""
+    reps = max(1, N // 4)
+    curve = {}
+    for size in SCALE:
+        for name in RUNTIMES:
+            fill(name, size)
+        for k in range(ROUNDS):
+            order = RUNTIMES[k % len(RUNTIMES):] + RUNTIMES[:k % len(RUNTIMES)]
+            for name in order:
+                for op, fn in SCALE_OPS:
+                    samples = [timed(fn, name, {}) for _ in range(reps)]
+                    curve.setdefault((name, size, op), []).append(statistics.mean(samples) * 1000)
+    return curve  # the filled roots are emptied on the way out (crun deletes slowly: print first)
+
+
+def print_scaling(curve):
+    print(f"\n| containers in the root | runtime | state ms | list ms | create ms |")
+    print("|---|---|---|---|---|")
+    for size in SCALE:
+        for name in RUNTIMES:
+            cells = []
+            for op, _ in SCALE_OPS:
+                values = curve[(name, size, op)]
+                cells.append(f"{statistics.median(values):.2f} ({min(values):.1f}..{max(values):.1f})")
+            print(f"| {size} | {name} | " + " | ".join(cells) + " |")
+
+
+def header():
+    load = open("/proc/loadavg").read().split()[:3]
+    print(f"# {os.uname().release}, {os.cpu_count()} CPUs, load {' '.join(load)}; one private mount namespace "
+          f"with the cgroup2 tree hidden (all runtimes); N={N} per round, {ROUNDS} rounds, interleaved")
 
 
 def main():
     for name in RUNTIMES:
         os.makedirs(f"{work}/root-{name}", exist_ok=True)
+    if SCALING_ONLY:
+        curve = bench_scaling()
+        header()
+        print_scaling(curve)
+        sys.stdout.flush()
+        return
     rounds = bench_times()
     rss = bench_rss()
     limits = {name: smallest_memory_limit(name) for name in RUNTIMES}
     curve = bench_scaling()
 
-    load = open("/proc/loadavg").read().split()[:3]
-    print(f"# {os.uname().release}, {os.cpu_count()} CPUs, load {' '.join(load)}; one private mount namespace "
-          f"with the cgroup2 tree hidden (all runtimes); N={N} per round, {ROUNDS} rounds, interleaved")
+    header()
     ref = "crun" if "crun" in RUNTIMES else RUNTIMES[0]
     print(f"\n| operation | runtime | median ms | spread ms | vs {ref} | vs hull |")
     print("|---|---|---|---|---|---|")
@@ -239,14 +275,10 @@ def main():
     print("\n| smallest memory limit for `echo` | " + " | ".join(RUNTIMES) + " |")
     print("|---|" + "---|" * len(RUNTIMES))
     print("| KiB | " + " | ".join(str(limits[n]) if limits[n] else f">{LIMITS_KIB[-1]}" for n in RUNTIMES) + " |")
-    print("\n| containers in the root | runtime | state ms | list ms | create ms |")
-    print("|---|---|---|---|---|")
-    for size in SCALE:
-        for name in RUNTIMES:
-            s, l, c = curve[(name, size)]
-            print(f"| {size} | {name} | {s:.2f} | {l:.2f} | {c:.2f} |")
+    print_scaling(curve)
     if SMOKE:
         print("\nbench smoke run: every operation ran for every runtime (figures not meaningful)")
+    sys.stdout.flush()
 
 
 try:

@@ -40,6 +40,12 @@ Relay::Relay(UniqueFd master, int in, int out) : master_(std::move(master)), in_
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ignore, &previous_pipe_);
+    // The caller's own terminal (if any) adds its "\r": the container's, like runc's, does not.
+    termios modes{};
+    if (::tcgetattr(master_.get(), &modes) == 0) {
+        modes.c_oflag &= ~static_cast<tcflag_t>(ONLCR);
+        if (::tcsetattr(master_.get(), TCSANOW, &modes) != 0) throw_errno("terminal: clear ONLCR on the pty");
+    }
     resize();
     if (::isatty(in_) && ::tcgetattr(in_, &saved_) == 0) {
         termios raw = saved_;

@@ -41,7 +41,8 @@ teardown() {
     for mnt in $(awk -v d="$TEST_DIR/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
         umount -l "$mnt" 2>/dev/null || true
     done
-    rmdir /sys/fs/cgroup/*/"$CGROUP_PARENT"/* /sys/fs/cgroup/"$CGROUP_PARENT"/* 2>/dev/null || true
+    # Only this test's cgroups: another suite running at the same time has its own under the parent.
+    rmdir /sys/fs/cgroup/*/"$CGROUP_PARENT/$ID"* /sys/fs/cgroup/"$CGROUP_PARENT/$ID"* 2>/dev/null || true
     rmdir /sys/fs/cgroup/*/"$CGROUP_PARENT" /sys/fs/cgroup/"$CGROUP_PARENT" 2>/dev/null || true
     rm -rf "$TEST_DIR"
 }

@@ -89,6 +89,14 @@ setup_terminal() {  # SHELL-COMMAND
     assert_nothing_left "$ID"
 }
 
+@test "tty relay: output comes as written, without a \\r added or a stray NUL (ONLCR cleared, as runc does)" {
+    skip_if_runc "runc 1.1.5 needs a controlling terminal for a foreground terminal run (open /dev/tty)"
+    setup_terminal 'printf "one\ntwo\n"'
+    rt run --bundle "$BUNDLE" "$ID" </dev/null > "$TEST_DIR/out"
+    od -c "$TEST_DIR/out"
+    [ "$(od -An -c "$TEST_DIR/out" | tr -s ' ')" = " o n e \n t w o \n" ]
+}
+
 @test "tty relay: detached run or exec with a terminal needs --console-socket" {
     setup_terminal 'true'
     run rt run --detach --bundle "$BUNDLE" "$ID"
