@@ -237,7 +237,8 @@ userns_bundle() {
 
 @test "a new network namespace has lo up and 127.0.0.1 reachable, as runc's" {
     set_namespaces pid mount network uts
-    set_cmd 'ip link show lo; nc -l -p 5000 & s=$!; sleep 0.3; echo over-lo | nc 127.0.0.1 5000; sleep 0.2; kill $s 2>/dev/null; wait'
+    # (busybox nc -l quits when its stdin ends: the server's stays open; pid 1's exit ends it)
+    set_cmd 'ip link show lo; sleep 30 | nc -l -p 5000 & for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.3; echo over-lo | nc 127.0.0.1 5000 && break; done; sleep 0.5'
     run timeout -k 5 20 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]
     [[ "${lines[0]}" == *"<LOOPBACK,UP"* ]]
