@@ -36,14 +36,19 @@ std::string trimmed(std::string text) {
     return text;
 }
 
-// A new v1 cpuset cgroup starts with empty cpus/mems: copy them from the parent.
-void inherit_cpuset(const std::string& dir) {
-    const std::string parent = dir.substr(0, dir.rfind('/'));
-    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-        const std::string own = dir + "/" + file;
-        if (!trimmed(sys::read_file(own)).empty()) continue;
-        sys::write_file(own, trimmed(sys::read_file(parent + "/" + file)));
-    }
+// A new v1 cpuset cgroup starts with empty cpus/mems: it takes its parent's, and a parent that
+// has none (a pod cgroup made without them) first takes its own parent's, up to the mount, as
+// runc does; else joining the cgroup fails with ENOSPC.
+std::string ensure_cpuset_file(const std::string& dir, const std::string& root, const char* file) {
+    const std::string own = trimmed(sys::read_file(dir + "/" + file));
+    if (!own.empty() || dir.size() <= root.size()) return own;
+    const std::string inherited = ensure_cpuset_file(dir.substr(0, dir.rfind('/')), root, file);
+    sys::write_file(dir + "/" + file, inherited);
+    return inherited;
+}
+
+void inherit_cpuset(const std::string& dir, const std::string& root) {
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) ensure_cpuset_file(dir, root, file);
 }
 
 std::vector<std::string> words(const std::string& text) {
@@ -144,7 +149,7 @@ Cgroup Cgroup::create(const Layout& layout, const std::string& path, bool popula
             dir += "/" + part;
             if (::mkdir(dir.c_str(), 0755) == 0) {
                 cgroup.created_dirs_.push_back(dir);
-                if (cpuset) inherit_cpuset(dir);
+                if (cpuset) inherit_cpuset(dir, root);
             } else if (errno != EEXIST) {
                 throw_errno("create cgroup " + dir);
             }
