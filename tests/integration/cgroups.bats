@@ -274,19 +274,15 @@ bad_resources() {
 
 @test "hybrid host: a v1 cpuset cgroup under a pod cgroup without cpus/mems gets them from above, as runc's" {
     [ -d /sys/fs/cgroup/cpuset ] || skip "needs the v1 cpuset controller"
-    # A pod cgroup of its own (teardown removes $CGROUP_PARENT), its cpus and mems emptied.
-    CGROUP_PARENT=rt-bats-cpuset-$ID
-    CGROUP_PATH=/$CGROUP_PARENT/$ID
-    pod=/sys/fs/cgroup/cpuset/$CGROUP_PARENT
-    mkdir "$pod"
-    echo > "$pod/cpuset.cpus"
-    echo > "$pod/cpuset.mems"
-    [ -z "$(cat "$pod/cpuset.cpus")" ]
-    config "linux.cgroupsPath=\"$CGROUP_PATH\""
+    # A pod cgroup with its cpus and mems emptied.
+    own_parent_cgroup cpuset
+    echo > "$POD/cpuset.cpus"
+    echo > "$POD/cpuset.mems"
+    [ -z "$(cat "$POD/cpuset.cpus")" ]
     set_cmd 'echo ran'
     run rt run --bundle "$BUNDLE" "$ID"
     echo "$output"
     [ "$status" -eq 0 ]
     [ "$output" = ran ]
-    [ "$(cat "$pod/cpuset.cpus")" = "$(cat /sys/fs/cgroup/cpuset/cpuset.cpus)" ]
+    [ "$(cat "$POD/cpuset.cpus")" = "$(cat /sys/fs/cgroup/cpuset/cpuset.cpus)" ]
 }

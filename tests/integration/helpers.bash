@@ -58,6 +58,16 @@ template_bundle() {
 
 rt() { "$RUNTIME" --root "$ROOT" "$@"; }
 
+# A parent cgroup of this test's own in the v1 CONTROLLER hierarchy, as a pod's (teardown removes
+# $CGROUP_PARENT): the container's cgroupsPath goes below it; POD is its directory.
+own_parent_cgroup() {
+    CGROUP_PARENT=rt-bats-pod-$ID
+    CGROUP_PATH=/$CGROUP_PARENT/$ID
+    POD=/sys/fs/cgroup/$1/$CGROUP_PARENT
+    mkdir "$POD"
+    config "linux.cgroupsPath=\"$CGROUP_PATH\""
+}
+
 runtime_is_runc() { [[ "$("$RUNTIME" --version 2>/dev/null | head -1)" == runc* ]]; }
 
 # skip_if_runc REASON: for the places where runc 1.1.5 and the OCI spec differ.

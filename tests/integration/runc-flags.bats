@@ -48,15 +48,12 @@ v1_file() { cat "/sys/fs/cgroup/$1$CGROUP_PATH/$2"; }
 
 @test "update: cpu period and quota change together in either order inside a pod cgroup with a limit" {
     [ -d /sys/fs/cgroup/cpu ] || skip "needs the v1 cpu controller"
-    # A pod cgroup of its own (teardown removes $CGROUP_PARENT) allowing half a CPU: a new period
-    # written before the quota that goes with it breaks that ratio, and the kernel says EINVAL.
-    CGROUP_PARENT=rt-bats-pod-$ID
-    CGROUP_PATH=/$CGROUP_PARENT/$ID
-    pod=/sys/fs/cgroup/cpu/$CGROUP_PARENT
-    mkdir "$pod"
-    echo 100000 > "$pod/cpu.cfs_period_us"
-    echo 50000 > "$pod/cpu.cfs_quota_us"
-    config "linux.cgroupsPath=\"$CGROUP_PATH\"" 'linux.resources={"cpu":{"quota":50000,"period":100000}}'
+    # A pod cgroup allowing half a CPU: a new period written before the quota that goes with it
+    # breaks that ratio, and the kernel says EINVAL.
+    own_parent_cgroup cpu
+    echo 100000 > "$POD/cpu.cfs_period_us"
+    echo 50000 > "$POD/cpu.cfs_quota_us"
+    config 'linux.resources={"cpu":{"quota":50000,"period":100000}}'
     set_cmd 'sleep 100'
     rt run --detach --bundle "$BUNDLE" "$ID"
     rt update --cpu-period 10000 --cpu-quota 5000 "$ID"
