@@ -63,7 +63,7 @@ std::vector<std::string> record_stdio(pid_t pid, const std::string& images_dir) 
         links.push_back(n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string("/dev/null"));
         const std::string key = criu::stdio_key(pid, fd, mounts);
         keys.push_back(key);
-        if (key.rfind("file[", 0) == 0 && std::find(external.begin(), external.end(), key) == external.end()) external.push_back(key);
+        if ((key.rfind("file[", 0) == 0 || key.rfind("tty[", 0) == 0) && std::find(external.begin(), external.end(), key) == external.end()) external.push_back(key);
     }
     sys::write_file_atomic(images_dir + "/" + criu::descriptors_file, links.dump(), 0600, "--image-path " + images_dir);
     sys::write_file_atomic(images_dir + "/" + criu::stdio_keys_file, keys.dump(), 0600, "--image-path " + images_dir);
@@ -85,10 +85,6 @@ void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, 
         container::Container c = container::Container::open(runtime, id);
         c.require({container::Status::Running, container::Status::Paused}, "checkpoint");
         const oci::Spec& spec = c.spec();
-        if (spec.process && spec.process->terminal) {
-            throw Error("checkpoint " + id + ": process.terminal is true: hull cannot checkpoint a container with a "
-                        "terminal (criu hands the pty master back only over its RPC)");
-        }
         criu::DumpPlan plan;
         plan.pid = c.record().pid;
         plan.pre_dump = options.pre_dump;
@@ -115,6 +111,13 @@ void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, 
         plan.manage_cgroups_mode = options.manage_cgroups_mode;
         for (const auto& ns : options.empty_ns) plan.empty_ns.push_back(ns == "network" ? "net" : ns);
         plan.external_mounts = criu::external_mount_points(spec);
+        // (With a cgroup namespace the cgroup mount is the container's own, whatever root our
+        // namespace shows for it.)
+        if (!oci::has_namespace(spec, "cgroup")) {
+            for (const auto& point : criu::cgroup_bind_points(plan.pid)) plan.external_mounts.push_back(point);
+        }
+        // A bind of the pty slave, whose master is outside: restore binds the new pty's slave.
+        if (spec.process && spec.process->terminal) plan.external_mounts.push_back(criu::console_mount);
         plan.external_namespaces = joined_namespaces(spec);
         if (!plan.pre_dump) plan.external_files = record_stdio(plan.pid, plan.images_dir);
 

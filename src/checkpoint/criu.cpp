@@ -1,6 +1,7 @@
 #include "criu.hpp"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <array>
@@ -9,6 +10,8 @@
 #include <fstream>
 
 #include "hull/error.hpp"
+#include "hull/mountinfo.hpp"
+#include "hull/syscall.hpp"
 #include "src/rootfs/bind.hpp"
 #include "src/rootfs/mount_options.hpp"
 #include "hull/subprocess.hpp"
@@ -158,6 +161,15 @@ std::string stdio_key(pid_t pid, int fd, const std::vector<int>& container_mount
     const std::string path(target, static_cast<size_t>(n));
     if (path.rfind("pipe:", 0) == 0) return path;
     if (path.empty() || path[0] != '/') return {};  // sockets, anonymous inodes: criu's business
+    struct stat target_stat {};
+    if (::stat(link.c_str(), &target_stat) != 0) return {};
+    // A pty slave (Unix98: majors 136-143) whose master the console socket's receiver holds.
+    if (S_ISCHR(target_stat.st_mode) && major(target_stat.st_rdev) >= 136 && major(target_stat.st_rdev) <= 143) {
+        char text[64];
+        std::snprintf(text, sizeof text, "tty[%llx:%llx]", static_cast<unsigned long long>(target_stat.st_rdev),
+                      static_cast<unsigned long long>(target_stat.st_dev));
+        return text;
+    }
     std::ifstream fdinfo(proc + "/fdinfo/" + std::to_string(fd));
     std::string key;
     int mnt_id = -1;
@@ -172,6 +184,23 @@ std::string stdio_key(pid_t pid, int fd, const std::vector<int>& container_mount
     char text[64];
     std::snprintf(text, sizeof text, "file[%x:%llx]", static_cast<unsigned>(mnt_id), static_cast<unsigned long long>(st.st_ino));
     return text;
+}
+
+std::vector<std::string> cgroup_bind_points(pid_t pid) {
+    std::vector<std::string> points;
+    for (const auto& m : sys::parse_mountinfo(sys::read_file("/proc/" + std::to_string(pid) + "/mountinfo"))) {
+        if ((m.fstype == "cgroup" || m.fstype == "cgroup2") && m.root != "/") points.push_back(m.mount_point);
+    }
+    return points;
+}
+
+std::string cgroup_bind_source(const std::string& mount_point, const std::string& unified_mount,
+                               const std::vector<std::string>& v1_mounts, const std::string& cgroup_path) {
+    const std::string name = mount_point.substr(mount_point.find_last_of('/') + 1);
+    for (const auto& v1 : v1_mounts) {
+        if (v1.substr(v1.find_last_of('/') + 1) == name) return v1 + cgroup_path;
+    }
+    return unified_mount + cgroup_path;
 }
 
 std::vector<std::string> external_mount_points(const oci::Spec& spec) {

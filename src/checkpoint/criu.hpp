@@ -61,7 +61,7 @@ struct DumpPlan {
     std::vector<std::string> empty_ns;  // "net": not dumped, an empty one is made at restore
     std::vector<std::string> external_mounts;  // mount points in the container (key = mount point)
     std::vector<ExternalNamespace> external_namespaces;
-    std::vector<std::string> external_files;  // "file[MNT:INODE]" keys: stdio opened outside the container
+    std::vector<std::string> external_files;  // "file[MNT:INODE]", "tty[RDEV:DEV]" keys: stdio outside the container
 };
 std::vector<std::string> dump_args(const DumpPlan& plan);
 
@@ -88,12 +88,25 @@ std::vector<std::string> restore_args(const RestorePlan& plan);
 std::vector<std::string> external_mount_points(const oci::Spec& spec);
 std::vector<std::pair<std::string, std::string>> external_mount_sources(const oci::Spec& spec, const std::string& bundle);
 
+// The cgroup mounts of a container without a cgroup namespace: binds of the host's cgroup
+// directories (root not "/"), which criu cannot dump as its own. Their mount points in the
+// container (from its mountinfo), dumped as external (runc does the same).
+std::vector<std::string> cgroup_bind_points(pid_t pid);
+// At restore: the host directory of the new container's cgroup for one of those mount points
+// ("/sys/fs/cgroup" on cgroup v2, "/sys/fs/cgroup/memory" on v1), given the host's hierarchies.
+std::string cgroup_bind_source(const std::string& mount_point, const std::string& unified_mount,
+                               const std::vector<std::string>& v1_mounts, const std::string& cgroup_path);
+
+// The container's /dev/console with a terminal: a bind of the pty slave, dumped as external.
+constexpr const char* console_mount = "/dev/console";
+
 // The file in the images directory that records what the container's stdin, stdout and stderr
 // were ("pipe:[123]", "/dev/null"): runc's name and format (a JSON array of three strings), so
 // that runc's images restore here and the other way round; runc hands back the pipes.
 constexpr const char* descriptors_file = "descriptors.json";
 // hull's own record beside it: for each of fds 0-2, the criu key restore hands its own fd in for
-// ("pipe:[123]", or "file[MNT:INODE]" for a host file such as /dev/null, dumped as external),
+// ("pipe:[123]"; "file[MNT:INODE]" for a host file such as /dev/null, dumped as external;
+// "tty[RDEV:DEV]" for the terminal, whose master is outside: restore gives a new pty's slave),
 // "" for one criu restores itself (a file inside the container).
 constexpr const char* stdio_keys_file = "hull-stdio.json";
 // The key of fd `fd` of `pid`, given the mount ids of the container's mount namespace.

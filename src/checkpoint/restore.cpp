@@ -2,6 +2,7 @@
 // cgroup made as create makes it; then a normal container (state, kill, exec, delete).
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,8 @@
 #include "hull/state_store.hpp"
 #include "hull/subprocess.hpp"
 #include "hull/syscall.hpp"
+#include "hull/terminal.hpp"
+#include "hull/unix_socket.hpp"
 #include "src/container/config.hpp"
 #include "src/container/lifecycle_internal.hpp"
 
@@ -27,11 +30,12 @@ namespace {
 // What criu cannot give back through its command line, refused by field before anything is made.
 void check_restorable(const container::ContainerConfig& config, const RestoreOptions& options) {
     const oci::Spec& spec = config.spec;
-    if (spec.process && spec.process->terminal) {
-        throw Error("restore " + config.id + ": process.terminal is true: hull cannot restore a container with a terminal "
-                    "(criu hands the pty master back only over its RPC)");
+    const bool terminal = spec.process && spec.process->terminal;
+    if (terminal && options.create.console_socket.empty()) {
+        throw Error("restore " + config.id + ": process.terminal is true: --console-socket is required (it receives the "
+                    "new terminal's master)", EINVAL);
     }
-    if (!options.create.console_socket.empty()) {
+    if (!terminal && !options.create.console_socket.empty()) {
         throw Error("restore --console-socket: process.terminal is false in " + config.bundle + "/config.json", EINVAL);
     }
     if (spec.hooks && (!spec.hooks->prestart.empty() || !spec.hooks->createRuntime.empty() ||
@@ -126,6 +130,15 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
     const std::unique_ptr<cgroups::Manager> cgroup =
         cgroups::for_new_container({id, spec.linux->cgroupsPath, runtime.systemd_cgroup}, resources);
 
+    // The terminal was dumped as an external tty: the restored process gets a new pty's slave in
+    // its place, and the console socket its master.
+    UniqueFd console_socket;
+    std::optional<terminal::Pty> pty;
+    if (spec.process->terminal) {
+        console_socket = sys::connect_unix(options.create.console_socket, "--console-socket");
+        pty = terminal::open_pty("/dev/ptmx", spec.process->consoleSize);
+    }
+
     const StateStore store(runtime.root);
     ContainerDir dir = store.reserve(id);
     ContainerRecord record;
@@ -159,7 +172,36 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
     plan.auto_dedup = options.auto_dedup;
     plan.manage_cgroups_mode = options.manage_cgroups_mode;
     plan.external_mounts = criu::external_mount_sources(spec, config.bundle);
+    // The cgroup binds of a container without a cgroup namespace: from the checkpoint's images
+    // we know only their mount points, so every cgroup mount of the config is offered (criu
+    // takes the keys it needs; cgroup v2: the destination; v1: one per hierarchy below it).
+    std::vector<std::string> v1_mounts;
+    for (const auto& hierarchy : cgroup->layout().v1) v1_mounts.push_back(hierarchy.mount_point);
+    for (const auto& m : spec.mounts) {
+        if (m.type.value_or("") != "cgroup" || config.namespaces.owns(CLONE_NEWCGROUP) || !cgroup->has_cgroup()) continue;
+        std::vector<std::string> points{m.destination};
+        if (!v1_mounts.empty()) {
+            points.clear();
+            for (const auto& v1 : v1_mounts) points.push_back(m.destination + v1.substr(v1.find_last_of('/')));
+            if (!cgroup->layout().unified_mount.empty()) points.push_back(m.destination + "/unified");
+        }
+        for (const auto& point : points) {
+            plan.external_mounts.emplace_back(point, criu::cgroup_bind_source(point, cgroup->layout().unified_mount, v1_mounts, cgroup->path()));
+        }
+    }
+    if (pty) {
+        unsigned number = 0;
+        if (::ioctl(pty->master.get(), TIOCGPTN, &number) != 0) throw_errno("restore: the new terminal's number");
+        plan.external_mounts.emplace_back(criu::console_mount, "/dev/pts/" + std::to_string(number));
+    }
     plan.inherit_fds = inherited_stdio(images_dir);
+    std::vector<int> passed;
+    for (auto& [fd, key] : plan.inherit_fds) {
+        if (key.rfind("tty[", 0) != 0) continue;
+        if (!pty) throw Error("restore " + id + ": the checkpoint had a terminal, but process.terminal is false", EINVAL);
+        fd = 3 + static_cast<int>(passed.size());  // criu's fd (see pass_fds below)
+        passed.push_back(pty->slave.get());
+    }
     // A joined namespace (a pod's) is handed to criu as the fd it was dumped as.
     std::vector<UniqueFd> joined;
     for (const auto& n : spec.linux->namespaces) {
@@ -167,8 +209,9 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
         UniqueFd fd(::open(n.path->c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd) throw_errno("linux.namespaces: open " + *n.path);
         // criu gets it as fd 3, 4, ...: see pass_fds below.
-        const int in_criu = 3 + static_cast<int>(joined.size());
+        const int in_criu = 3 + static_cast<int>(passed.size());
         plan.inherit_fds.emplace_back(in_criu, criu::ExternalNamespace{n.type == "network" ? "net" : "pid", 0}.key());
+        passed.push_back(fd.get());
         joined.push_back(std::move(fd));
     }
 
@@ -177,7 +220,7 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
     command.path = criu::executable("restore");
     command.argv = args;
     command.shares_stdio = true;
-    for (const auto& fd : joined) command.pass_fds.push_back(fd.get());
+    command.pass_fds = passed;
     // criu starts in the container's cgroup, so the tasks it restores are born there.
     command.before_exec = [&cgroup](pid_t pid) { cgroup->place(pid); };
     const sys::Outcome outcome = sys::run(command);
@@ -198,6 +241,7 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
     if (!options.create.pid_file.empty()) {
         sys::write_file_atomic(options.create.pid_file, std::to_string(pid), 0644, "--pid-file " + options.create.pid_file);
     }
+    if (pty) sys::send_fd(console_socket.get(), pty->master.get(), "/dev/console", "send the terminal master over --console-socket");
     dir.commit();
     cgroup->release();
     return pid;

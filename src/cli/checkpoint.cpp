@@ -96,7 +96,7 @@ void add_restore(CLI::App& app, Globals& globals, Action& action) {
     add_criu_flags(*command, *flags, "restore");
     command->add_option("-b,--bundle", options->create.bundle, "path to the bundle directory")->capture_default_str();
     command->add_option("--pid-file", options->create.pid_file, "file to write the restored process's pid to");
-    command->add_option("--console-socket", options->create.console_socket, "unix socket for the pty master (refused: no terminal)");
+    command->add_option("--console-socket", options->create.console_socket, "unix socket that receives the new pty master (process.terminal)");
     command->add_flag("-d,--detach", options->detach, "detach from the container's process");
     command->add_flag("--no-subreaper", options->no_subreaper, "accepted: the restored process is hull's own child either way");
     command->add_flag("--no-pivot", options->create.no_pivot, "accepted: criu rebuilds the mount namespace itself");

@@ -106,7 +106,7 @@ struct ExecContext {
 [[noreturn]] void exec_process(const ExecContext& ctx, const SyncChannel& sync) {
     const oci::Process& process = *ctx.process;
     sync.expect(Message::Go, "the runtime");
-    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, -1);
+    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, -1, process.user.uid);
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);
     process::apply_rlimits(process.rlimits);

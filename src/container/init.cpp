@@ -170,7 +170,7 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     UniqueFd console_target;
     if (process.terminal) console_target = terminal::open_console_target();
     rootfs::finalize(rootfs_ctx);
-    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, console_target.get());
+    if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, console_target.get(), process.user.uid);
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);
 

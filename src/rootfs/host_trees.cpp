@@ -1,5 +1,6 @@
 // Bind trees the runtime clones before the container process exists (see open_host_trees):
-// idmapped binds (idmap/ridmap, mounts[].uidMappings/gidMappings) and shared binds. The
+// idmapped binds (idmap/ridmap, mounts[].uidMappings/gidMappings), shared binds and, for a
+// container with its own user namespace, every bind. The
 // container process inherits the fds and attaches the trees in its own mount namespace.
 #include <sched.h>
 #include <sys/mount.h>
@@ -71,6 +72,11 @@ std::vector<UniqueFd> open_host_trees(const oci::Spec& spec, const std::string& 
             }
             trees[i] = clone_source(bind_source(m, bundle), options, what, userns);
         } else if ((options.propagation & MS_SHARED) != 0 && !user_namespace) {
+            trees[i] = clone_source(bind_source(m, bundle), options, what);
+        } else if (user_namespace && (options.propagation & MS_SHARED) == 0 && !sys::unprivileged()) {
+            // The container's root may not reach the source (a private directory on the path):
+            // the runtime opens it with its own credentials, as runc does before entering the
+            // user namespace.
             trees[i] = clone_source(bind_source(m, bundle), options, what);
         }
     }

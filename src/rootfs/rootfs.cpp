@@ -54,7 +54,8 @@ void bind_mount(const oci::Mount& m, const MountOptions& options, const Context&
                 int host_tree = -1) {
     const std::string source = bind_source(m, ctx.bundle);
     struct stat st {};
-    if (::stat(source.c_str(), &st) != 0) throw_errno(what + ": source " + source);
+    // A tree the runtime cloned is stat'ed as it is: its source may be out of the container's reach.
+    if ((host_tree >= 0 ? ::fstat(host_tree, &st) : ::stat(source.c_str(), &st)) != 0) throw_errno(what + ": source " + source);
     UniqueFd tree = host_tree >= 0 ? UniqueFd(host_tree) : clone_source(source, options, what);
     set_recursive_attributes(tree.get(), options, what);
     set_attributes(tree.get(), 0, options.attr_set, options.attr_clear, options.atime, what);

@@ -117,7 +117,8 @@ load helpers
     assert_nothing_left "$ID"
 }
 
-@test "user namespace: uid/gid maps and root inside" {
+# Root in a user namespace mapped to host uid/gid 100000, a rootfs it owns.
+userns_bundle() {
     set_namespaces pid mount network ipc uts user
     config 'linux.uidMappings=[{"containerID":0,"hostID":100000,"size":65536}]' \
         'linux.gidMappings=[{"containerID":0,"hostID":100000,"size":65536}]' \
@@ -125,6 +126,25 @@ load helpers
     # A cgroup v1 mount needs a cgroup namespace owned by the user namespace: leave it out.
     drop_mount /sys/fs/cgroup
     chown -R 100000:100000 "$BUNDLE/rootfs"
+}
+
+@test "user namespace: a bind source the container's root cannot reach is opened by the runtime, as runc does" {
+    userns_bundle
+    # Only the host's root may enter private/: the container's root (uid 100000) may not.
+    mkdir -p "$TEST_DIR/private/shared"
+    chmod 0700 "$TEST_DIR/private"
+    echo reached > "$TEST_DIR/private/shared/file"
+    config "mounts+={\"destination\":\"/mnt\",\"type\":\"bind\",\"source\":\"$TEST_DIR/private/shared\",\"options\":[\"bind\",\"ro\"]}"
+    set_cmd 'cat /mnt/file; touch /mnt/new 2>/dev/null || echo read-only'
+    run rt run --bundle "$BUNDLE" "$ID"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = reached ]
+    [ "${lines[1]}" = read-only ]
+}
+
+@test "user namespace: uid/gid maps and root inside" {
+    userns_bundle
     set_cmd 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c %u /bin/busybox; readlink /proc/self/ns/user'
     run rt run --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]
@@ -217,7 +237,8 @@ load helpers
 
 @test "a new network namespace has lo up and 127.0.0.1 reachable, as runc's" {
     set_namespaces pid mount network uts
-    set_cmd 'ip link show lo; nc -l -p 5000 & s=$!; sleep 0.3; echo over-lo | nc 127.0.0.1 5000; sleep 0.2; kill $s 2>/dev/null; wait'
+    # (busybox nc -l quits when its stdin ends: the server's stays open; pid 1's exit ends it)
+    set_cmd 'ip link show lo; sleep 30 | nc -l -p 5000 & for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.3; echo over-lo | nc 127.0.0.1 5000 && break; done; sleep 0.5'
     run timeout -k 5 20 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]
     [[ "${lines[0]}" == *"<LOOPBACK,UP"* ]]

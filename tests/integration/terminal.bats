@@ -50,3 +50,22 @@ start_receiver() {  # socket path; the receiver's output goes to $TEST_DIR/conso
     assert_failed 'console-socket'
     assert_nothing_left "$ID"
 }
+
+@test "terminal: the pty belongs to process.user.uid (run and exec, as runc's); exec -p gets its consoleSize" {
+    config 'process.terminal=true' 'process.user={"uid":1000,"gid":1000}'
+    set_cmd 'sleep 100'
+    start_receiver "$TEST_DIR/console.sock"
+    rt run --detach --console-socket "$TEST_DIR/console.sock" --bundle "$BUNDLE" "$ID"
+    # /dev/console is the init's pty.
+    [ "$(rt exec "$ID" stat -c %u /dev/console)" = 1000 ]
+    cat > "$TEST_DIR/process.json" <<'JSON'
+{"terminal":true,"consoleSize":{"height":27,"width":91},"user":{"uid":1001,"gid":1001},"cwd":"/",
+ "env":["PATH=/bin:/usr/bin"],"args":["sh","-c","stat -c owner=%u $(tty); stty size"]}
+JSON
+    start_receiver "$TEST_DIR/exec.sock"
+    rt exec --tty --detach -p "$TEST_DIR/process.json" --console-socket "$TEST_DIR/exec.sock" "$ID"
+    wait "$RECEIVER_PID" || true
+    cat "$TEST_DIR/console.out"
+    grep -q '^owner=1001' "$TEST_DIR/console.out"
+    grep -q '^27 91' "$TEST_DIR/console.out"
+}

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "hull/error.hpp"
+#include "hull/terminal.hpp"
 #include "oci/config.hpp"
 #include "src/checkpoint/criu.hpp"
 
@@ -160,6 +161,23 @@ TEST(CriuStdio, APipeIsItsOwnKeyAHostFileIsExternalAFileInsideIsCriusOwn) {
     ::close(null);
     ::close(fds[0]);
     ::close(fds[1]);
+    // A pty slave: tty[RDEV:DEV], its master being outside the container.
+    const hull::terminal::Pty pty = hull::terminal::open_pty("/dev/ptmx", std::nullopt);
+    const std::string tty = hull::criu::stdio_key(self, pty.slave.get(), hull::criu::mount_ids(self));
+    EXPECT_EQ(tty.rfind("tty[", 0), 0u) << tty;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CriuCgroups, ACgroupBindGetsTheNewContainersCgroupOfItsHierarchy) {
+    const std::vector<std::string> v1{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu,cpuacct"};
+    EXPECT_EQ(hull::criu::cgroup_bind_source("/sys/fs/cgroup", "/sys/fs/cgroup", {}, "/hull/c1"), "/sys/fs/cgroup/hull/c1");
+    EXPECT_EQ(hull::criu::cgroup_bind_source("/sys/fs/cgroup/memory", "", v1, "/hull/c1"), "/sys/fs/cgroup/memory/hull/c1");
+    EXPECT_EQ(hull::criu::cgroup_bind_source("/sys/fs/cgroup/cpu,cpuacct", "", v1, "/c"), "/sys/fs/cgroup/cpu,cpuacct/c");
+    EXPECT_EQ(hull::criu::cgroup_bind_source("/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified", v1, "/c"),
+              "/sys/fs/cgroup/unified/c");
 }
 
 }  // namespace

@@ -43,13 +43,24 @@ wait_lines() {
     for i in $(seq 50); do [ "$(lines "$1")" -ge "$2" ] && return 0; sleep 0.2; done
     return 1
 }
+# step DESCRIPTION LOG ARGS...: `hull ARGS` (stdin /dev/null) passes when it succeeds; otherwise its
+# error and the head of criu's LOG are the diagnostics.
+step() {
+    local description=$1 log=$2
+    shift 2
+    if rt "$@" </dev/null >/dev/null 2>"$g/err"; then
+        pass "$description"
+    else
+        fail "$description" "$(cat "$g/err")" "$(criu_log "$log")"
+    fi
+}
 first_line() { local line=; read -r line <"$1" 2>/dev/null; echo "$line"; }
 pid_of() { rt state "$1" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
 status_of() { rt state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
 
 mkdir -p "$g" "$state"
 cp -a "$work/base/rootfs" "$g/rootfs"
-for b in counter leave copy paused fg tmpfs tcp; do mkdir -p "$g/$b"; done
+for b in counter leave copy paused fg tmpfs tcp term; do mkdir -p "$g/$b"; done
 
 if out=$(criu check 2>&1); then
     pass "criu check passes in the guest ($(uname -r))"
@@ -62,21 +73,13 @@ fi
 # --- a counter checkpointed and restored keeps counting from where it was
 rt run -d --bundle "$work/counter" c1 </dev/null >/dev/null 2>&1
 wait_lines "$g/counter/log" 5
-if rt checkpoint --image-path "$g/img1" c1 2>"$g/err"; then
-    pass "checkpoint of a running container"
-else
-    fail "checkpoint of a running container" "$(cat "$g/err")" "$(criu_log "$g/img1/dump.log")"
-fi
+step "checkpoint of a running container" "$g/img1/dump.log" checkpoint --image-path "$g/img1" c1
 before=$(lines "$g/counter/log")
 ok_if "the checkpointed container is gone (runc: deleted after the dump)" sh -c "! $hull --root $state state c1"
 sleep 1
 check_still=$(lines "$g/counter/log")
 ok_if "nothing counts while it is checkpointed" [ "$check_still" = "$before" ]
-if rt restore -d --bundle "$work/counter" --image-path "$g/img1" c1 </dev/null >/dev/null 2>"$g/err"; then
-    pass "restore -d under the same id"
-else
-    fail "restore -d under the same id" "$(cat "$g/err")" "$(criu_log "$g/img1/restore.log")"
-fi
+step "restore -d under the same id" "$g/img1/restore.log" restore -d --bundle "$work/counter" --image-path "$g/img1" c1
 wait_lines "$g/counter/log" $((before + 5))
 ok_if "the restored counter continued from $before without a restart" consecutive "$g/counter/log"
 ok_if "the restored counter grew past $before" [ "$(lines "$g/counter/log")" -gt "$before" ]
@@ -94,11 +97,7 @@ ok_if "checkpoint --leave-running" rt checkpoint --leave-running --image-path "$
 at_dump=$(lines "$g/leave/log")
 wait_lines "$g/leave/log" $((at_dump + 3))
 ok_if "the container left running keeps running and counting" test "$(status_of c2)" = running -a "$(lines "$g/leave/log")" -gt "$at_dump"
-if rt restore -d --bundle "$work/copy" --image-path "$g/img2" c3 </dev/null >/dev/null 2>"$g/err"; then
-    pass "restore under a new id (c3) beside the original"
-else
-    fail "restore under a new id (c3) beside the original" "$(cat "$g/err")" "$(criu_log "$g/img2/restore.log")"
-fi
+step "restore under a new id (c3) beside the original" "$g/img2/restore.log" restore -d --bundle "$work/copy" --image-path "$g/img2" c3
 wait_lines "$g/copy/log" 3
 start=$(first_line "$g/copy/log")
 ok_if "the copy counts on from the dump ($start, not 0) in its own /data" test -n "$start" -a "${start:-0}" -gt 0
@@ -111,18 +110,10 @@ rt run -d --bundle "$work/tmpfs" c4 </dev/null >/dev/null 2>&1
 wait_lines "$g/tmpfs/log" 5
 ok_if "checkpoint --pre-dump" rt checkpoint --pre-dump --image-path "$g/pre" c4
 ok_if "the container still runs after the pre-dump" test "$(status_of c4)" = running
-if rt checkpoint --image-path "$g/final" --parent-path ../pre c4 2>"$g/err"; then
-    pass "checkpoint --parent-path ../pre (the dump on top of the pre-dump)"
-else
-    fail "checkpoint --parent-path ../pre (the dump on top of the pre-dump)" "$(cat "$g/err")" "$(criu_log "$g/final/dump.log")"
-fi
+step "checkpoint --parent-path ../pre (the dump on top of the pre-dump)" "$g/final/dump.log" checkpoint --image-path "$g/final" --parent-path ../pre c4
 ok_if "the dump used the pre-dump as its parent" test -L "$g/final/parent"
 before=$(lines "$g/tmpfs/log")
-if rt restore -d --bundle "$work/tmpfs" --image-path "$g/final" c4 </dev/null >/dev/null 2>"$g/err"; then
-    pass "restore of the incremental dump"
-else
-    fail "restore of the incremental dump" "$(cat "$g/err")" "$(criu_log "$g/final/restore.log")"
-fi
+step "restore of the incremental dump" "$g/final/restore.log" restore -d --bundle "$work/tmpfs" --image-path "$g/final" c4
 wait_lines "$g/tmpfs/log" $((before + 3))
 ok_if "the restored counter continued" consecutive "$g/tmpfs/log"
 ok_if "the tmpfs kept its file across checkpoint/restore" test "$(rt exec c4 cat /scratch/note 2>&1)" = kept
@@ -139,16 +130,8 @@ done
 ok_if "the connection is established" sh -c "$hull --root $state exec c5 cat /proc/net/tcp | grep -q ' 01 '"
 ok_if "checkpoint without --tcp-established refuses an open connection" sh -c "! $hull --root $state checkpoint --image-path $g/tcp-refused c5"
 ok_if "... and the container still runs" test "$(status_of c5)" = running
-if rt checkpoint --tcp-established --image-path "$g/tcp-img" c5 2>"$g/err"; then
-    pass "checkpoint --tcp-established"
-else
-    fail "checkpoint --tcp-established" "$(cat "$g/err")" "$(criu_log "$g/tcp-img/dump.log")"
-fi
-if rt restore -d --tcp-established --bundle "$work/tcp" --image-path "$g/tcp-img" c5 </dev/null >/dev/null 2>"$g/err"; then
-    pass "restore --tcp-established"
-else
-    fail "restore --tcp-established" "$(cat "$g/err")" "$(criu_log "$g/tcp-img/restore.log")"
-fi
+step "checkpoint --tcp-established" "$g/tcp-img/dump.log" checkpoint --tcp-established --image-path "$g/tcp-img" c5
+step "restore --tcp-established" "$g/tcp-img/restore.log" restore -d --tcp-established --bundle "$work/tcp" --image-path "$g/tcp-img" c5
 touch "$g/tcp/go"
 for i in $(seq 50); do grep -q after-restore "$g/tcp/received" 2>/dev/null && break; sleep 0.2; done
 ok_if "data sent after the restore arrives over the restored connection" grep -q after-restore "$g/tcp/received"
@@ -158,11 +141,7 @@ rt delete -f c5 >/dev/null 2>&1
 rt run -d --bundle "$work/paused" c6 </dev/null >/dev/null 2>&1
 wait_lines "$g/paused/log" 5
 rt pause c6
-if rt checkpoint --image-path "$g/img6" c6 2>"$g/err"; then
-    pass "checkpoint of a paused container"
-else
-    fail "checkpoint of a paused container" "$(cat "$g/err")" "$(criu_log "$g/img6/dump.log")"
-fi
+step "checkpoint of a paused container" "$g/img6/dump.log" checkpoint --image-path "$g/img6" c6
 before=$(lines "$g/paused/log")
 rt restore -d --bundle "$work/paused" --image-path "$g/img6" c6 </dev/null >/dev/null 2>"$g/err" || cat "$g/err"
 [ "$(status_of c6)" = paused ] && rt resume c6
@@ -188,6 +167,69 @@ ok_if "restore from an empty image directory fails, naming criu's error" sh -c "
 ok_if "... and leaves no state directory" test ! -e "$state/c8"
 ok_if "... and no cgroup" sh -c "! find /sys/fs/cgroup -name '*c8*' | grep -q ."
 ok_if "restore from a missing image directory names it" sh -c "$hull --root $state restore -d --bundle $work/counter --image-path $g/missing c8 2>&1 | grep -q '$g/missing'"
+
+# --- a container with a terminal: dumped as an external tty; restore gives a new pty's master
+# to its --console-socket (tests/tools/console-receiver plays containerd's end)
+receiver=$(dirname "$hull")/../../tests/console-receiver
+# listen SOCKET OUT: a console receiver in the background, ready when this returns
+listen() {
+    "$receiver" "$1" >"$2" 2>&1 &
+    local i
+    for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+}
+listen "$g/console1.sock" "$g/term-out1"
+rt run -d --console-socket "$g/console1.sock" --bundle "$work/term" c9 2>"$g/err" || cat "$g/err"
+wait_lines "$g/term/log" 5
+step "checkpoint of a container with a terminal" "$g/img9/dump.log" checkpoint --image-path "$g/img9" c9
+before=$(lines "$g/term/log")
+listen "$g/console2.sock" "$g/term-out2"
+step "restore --console-socket of a container with a terminal" "$g/img9/restore.log" restore -d --console-socket "$g/console2.sock" --bundle "$work/term" --image-path "$g/img9" c9
+wait_lines "$g/term/log" $((before + 5))
+ok_if "the restored counter continued" consecutive "$g/term/log"
+ok_if "its terminal output reaches the new console socket (tick$before or later)" grep -qE "tick([0-9]+)" "$g/term-out2"
+last=$(grep -oE "tick[0-9]+" "$g/term-out2" | tail -1)
+ok_if "... counting on from the dump ($last >= tick$before)" test "${last#tick}" -ge "$before"
+ok_if "the restored process's stdout is a terminal" sh -c "$hull --root $state exec c9 readlink /proc/1/fd/1 | grep -q '^/dev/pts/'"
+rt delete -f c9 >/dev/null 2>&1
+
+# --- podman container checkpoint / restore with hull as its runtime (conmon, a local image)
+pmd=/run/criulane-podman
+mkdir -p "$pmd/tmp" "$pmd/cni"
+cat >"$pmd/containers.conf" <<EOC
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$pmd/events.log"
+runtime = "hull"
+runtime_supports_json = ["hull"]
+static_dir = "$pmd/root/libpod"
+tmp_dir = "$pmd/tmp"
+volume_path = "$pmd/volumes"
+[engine.runtimes]
+hull = ["$hull"]
+[network]
+network_backend = "cni"
+network_config_dir = "$pmd/cni"
+EOC
+pm() { CONTAINERS_CONF=$pmd/containers.conf timeout -k 5 180 podman --root "$pmd/storage" --runroot "$pmd/run" --storage-driver vfs "$@"; }
+pm_status() { pm inspect --format '{{.State.Status}}' "$1" 2>/dev/null; }
+tar -C "$g/rootfs" -cf "$pmd/rootfs.tar" .
+if pm import "$pmd/rootfs.tar" localhost/criulane:latest >/dev/null 2>"$pmd/err"; then
+    pm run -d --name pmck --network none localhost/criulane:latest sh -c 'i=0; while :; do echo $i; i=$((i+1)); sleep 0.2; done' >/dev/null 2>"$pmd/err"
+    sleep 2
+    ok_if "podman container checkpoint (hull checkpoint underneath)" pm container checkpoint pmck
+    ok_if "... the podman container is exited" test "$(pm_status pmck)" = exited
+    ok_if "podman container restore" pm container restore pmck
+    ok_if "... the podman container runs again" test "$(pm_status pmck)" = running
+    sleep 2
+    pm logs pmck >"$pmd/log" 2>&1
+    ok_if "... and its output counts on without a restart ($(lines "$pmd/log") lines)" consecutive "$pmd/log"
+    pm rm -f pmck >/dev/null 2>&1
+else
+    fail "podman imports the test image" "$(cat "$pmd/err")"
+fi
 
 echo "# $n tests, $failed failed"
 [ "$failed" = 0 ]

@@ -12,7 +12,13 @@ project=$(cd "$here/../.." && pwd)
 export HULL_BIN=${HULL_BIN:-$project/build/src/cli/hull}
 [ -x "$HULL_BIN" ] || { echo "checkpoint.sh: no hull binary at $HULL_BIN (build first)" >&2; exit 2; }
 HULL_BIN=$(realpath "$HULL_BIN")
-command -v criu >/dev/null || { echo "not ok 1 - checkpoint VM lane: criu is not installed (scripts/install-deps.sh installs it)"; exit 1; }
+# criu, and podman with conmon for its checkpoint/restore on hull (installed here when missing).
+missing=()
+for tool in criu podman conmon; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >&2 ||
+        { echo "not ok 1 - checkpoint VM lane: apt-get install ${missing[*]} failed"; exit 1; }
+fi
 
 work=$(mktemp -d /tmp/hull-criulane.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -33,9 +39,10 @@ tcp = ("sleep 100000 | nc -l -p 5000 >/data/received & "
        "sleep 1; (echo connected >/data/client; while [ ! -e /data/go ]; do sleep 0.2; done; echo after-restore) | nc 127.0.0.1 5000 & "
        "wait")
 
-def write(name, script, extra_mounts=()):
+def write(name, script, extra_mounts=(), terminal=False):
     c = copy.deepcopy(base)
     c["process"]["args"] = ["/bin/sh", "-c", script]
+    c["process"]["terminal"] = terminal
     os.makedirs(os.path.join(work, name))
     c["mounts"].append({"destination": "/data", "type": "bind", "source": guest + "/" + name,
                         "options": ["rbind", "rw"]})
@@ -49,11 +56,12 @@ write("copy", counter)        # leave's image restored under a new id, with its 
 write("tmpfs", "echo kept >/scratch/note; " + counter,
       [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "size=1m"]}])
 write("tcp", tcp)
+write("term", "i=0; while :; do echo tick$i; echo $i >>/data/log; i=$((i+1)); sleep 0.2; done", terminal=True)
 PY
 
 echo "# booting the checkpoint VM (qemu TCG, -smp 2)"
 start=$(date +%s)
-(cd "$work" && HULL_VM_RW="$project" HULL_VM_ENV="HULL_BIN" HULL_VM_TIMEOUT=${HULL_VM_TIMEOUT:-600} \
+(cd "$work" && HULL_VM_RW="$project" HULL_VM_ENV="HULL_BIN" HULL_VM_TIMEOUT=${HULL_VM_TIMEOUT:-900} \
     "$here/run-in-vm.sh" ${HULL_LANE_GUEST:-$here/checkpoint-guest.sh} "$work")
 status=$?
 echo "# checkpoint VM lane: $(($(date +%s) - start)) s wall (boot included)"
