@@ -24,6 +24,10 @@ import copy, json, os, sys
 work = sys.argv[1]
 base = json.load(open(os.path.join(work, "base", "config.json")))
 base["root"] = {"path": os.path.join(work, "base", "rootfs"), "readonly": True}
+# The checks read /proc/self/cgroup as 0::/: a cgroup namespace of the container's own (the
+# default spec, like runc's, has none).
+if not any(n["type"] == "cgroup" for n in base["linux"]["namespaces"]):
+    base["linux"]["namespaces"].append({"type": "cgroup"})
 vda = {"path": "/dev/vda", "type": "b", "major": 254, "minor": 0, "fileMode": 0o600, "uid": 0, "gid": 0}
 
 def write(name, args, resources, cgroups_path=None, devices=()):
