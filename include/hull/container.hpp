@@ -134,21 +134,25 @@ void container_events(const RuntimeOptions& runtime, const std::string& id, bool
 
 namespace hull {
 
-// runc's checkpoint flags (CRIU's options of the same names).
-struct CheckpointOptions {
-    std::string image_path;   // default ./checkpoint
-    std::string work_path;    // default: the image path
-    std::string parent_path;  // a pre-dump's images, relative to image_path or absolute
-    bool leave_running = false;
+// The criu options checkpoint and restore share (runc's flags, criu's options of the same names).
+struct CriuOptions {
+    std::string image_path;  // default ./checkpoint
+    std::string work_path;   // default: the image path
     bool tcp_established = false;
     bool ext_unix_sk = false;
     bool shell_job = false;
     bool file_locks = false;
-    bool pre_dump = false;
     bool auto_dedup = false;
-    bool lazy_pages = false;
+    bool lazy_pages = false;          // refused: hull does not drive criu's lazy-pages daemon
     std::string manage_cgroups_mode;  // soft, full, strict, ignore; "" criu's default
-    std::vector<std::string> empty_ns;
+    std::vector<std::string> empty_ns;  // "network"
+};
+
+struct CheckpointOptions {
+    CriuOptions criu;
+    std::string parent_path;  // a pre-dump's images, relative to image_path or absolute
+    bool leave_running = false;
+    bool pre_dump = false;
 };
 
 // Dumps a running or paused container with CRIU. Unless leave_running or pre_dump, the container
@@ -157,18 +161,9 @@ void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, 
 
 struct RestoreOptions {
     CreateOptions create;  // bundle, pid file, console socket, no_pivot
-    std::string image_path;
-    std::string work_path;
-    bool tcp_established = false;
-    bool ext_unix_sk = false;
-    bool shell_job = false;
-    bool file_locks = false;
-    bool auto_dedup = false;
-    bool lazy_pages = false;
+    CriuOptions criu;
     bool detach = false;
     bool no_subreaper = false;
-    std::string manage_cgroups_mode;
-    std::vector<std::string> empty_ns;
 };
 
 // Restores a checkpoint as container `id` from the bundle's config: a normal hull container

@@ -78,7 +78,7 @@ CheckpointSupport checkpoint_support() {
 }
 
 void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, const CheckpointOptions& options) {
-    criu::check_flags("checkpoint", options.lazy_pages, options.manage_cgroups_mode, options.empty_ns);
+    criu::check_flags("checkpoint", options.criu);
     criu::require("checkpoint");
     bool stopped = false;
     {
@@ -88,10 +88,10 @@ void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, 
         criu::DumpPlan plan;
         plan.pid = c.record().pid;
         plan.pre_dump = options.pre_dump;
-        plan.images_dir = criu::absolute(options.image_path.empty() ? "checkpoint" : options.image_path);
+        plan.images_dir = criu::absolute(options.criu.image_path.empty() ? "checkpoint" : options.criu.image_path);
         make_dir(plan.images_dir, "--image-path");
-        if (!options.work_path.empty()) {
-            plan.work_dir = criu::absolute(options.work_path);
+        if (!options.criu.work_path.empty()) {
+            plan.work_dir = criu::absolute(options.criu.work_path);
             make_dir(plan.work_dir, "--work-path");
         }
         if (!options.parent_path.empty()) {
@@ -103,13 +103,7 @@ void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, 
         plan.root = c.record().rootfs;
         plan.freeze_cgroup = freezer_dir(c.cgroup());
         plan.leave_running = options.leave_running;
-        plan.tcp_established = options.tcp_established;
-        plan.ext_unix_sk = options.ext_unix_sk;
-        plan.shell_job = options.shell_job;
-        plan.file_locks = options.file_locks;
-        plan.auto_dedup = options.auto_dedup;
-        plan.manage_cgroups_mode = options.manage_cgroups_mode;
-        for (const auto& ns : options.empty_ns) plan.empty_ns.push_back(ns == "network" ? "net" : ns);
+        plan.flags = options.criu;
         plan.external_mounts = criu::external_mount_points(spec);
         // (With a cgroup namespace the cgroup mount is the container's own, whatever root our
         // namespace shows for it.)

@@ -31,15 +31,17 @@ std::string last_line(const std::string& text) {
     return trimmed.substr(trimmed.find_last_of('\n') + 1);
 }
 
-void add_common(std::vector<std::string>& args, const std::string& images_dir, const std::string& work_dir, bool tcp,
-                bool ext_unix, bool shell_job, bool file_locks, bool auto_dedup, const std::string& cgroups_mode) {
+void add_common(std::vector<std::string>& args, const std::string& images_dir, const std::string& work_dir,
+                const CriuOptions& flags) {
     args.insert(args.end(), {"--images-dir", images_dir, "--work-dir", work_dir.empty() ? images_dir : work_dir});
-    if (tcp) args.emplace_back("--tcp-established");
-    if (ext_unix) args.emplace_back("--ext-unix-sk");
-    if (shell_job) args.emplace_back("--shell-job");
-    if (file_locks) args.emplace_back("--file-locks");
-    if (auto_dedup) args.emplace_back("--auto-dedup");
-    if (!cgroups_mode.empty()) args.emplace_back("--manage-cgroups=" + cgroups_mode);
+    if (flags.tcp_established) args.emplace_back("--tcp-established");
+    if (flags.ext_unix_sk) args.emplace_back("--ext-unix-sk");
+    if (flags.shell_job) args.emplace_back("--shell-job");
+    if (flags.file_locks) args.emplace_back("--file-locks");
+    if (flags.auto_dedup) args.emplace_back("--auto-dedup");
+    if (!flags.manage_cgroups_mode.empty()) args.emplace_back("--manage-cgroups=" + flags.manage_cgroups_mode);
+    // runc's name is criu's "net" (check_flags allows no other).
+    for (const auto& ns : flags.empty_ns) args.insert(args.end(), {"--empty-ns", ns == "network" ? "net" : ns});
 }
 
 }  // namespace
@@ -93,15 +95,15 @@ std::string executable(std::string_view verb) {
     return *path;
 }
 
-void check_flags(std::string_view verb, bool lazy_pages, const std::string& cgroups_mode,
-                 const std::vector<std::string>& empty_ns) {
+void check_flags(std::string_view verb, const CriuOptions& options) {
     const std::string v(verb);
-    if (lazy_pages) throw Error(v + " --lazy-pages: not supported by hull (it does not drive criu's lazy-pages daemon)", EINVAL);
+    const std::string& cgroups_mode = options.manage_cgroups_mode;
+    if (options.lazy_pages) throw Error(v + " --lazy-pages: not supported by hull (it does not drive criu's lazy-pages daemon)", EINVAL);
     static constexpr std::array<std::string_view, 4> modes{"soft", "full", "strict", "ignore"};
     bool known = cgroups_mode.empty();
     for (const auto mode : modes) known = known || mode == cgroups_mode;
     if (!known) throw Error(v + " --manage-cgroups-mode " + cgroups_mode + ": not one of soft, full, strict, ignore", EINVAL);
-    for (const auto& ns : empty_ns) {
+    for (const auto& ns : options.empty_ns) {
         if (ns != "network") throw Error(v + " --empty-ns " + ns + ": only network can be left empty", EINVAL);
     }
 }
@@ -114,15 +116,13 @@ std::string ExternalNamespace::key() const {
 
 std::vector<std::string> dump_args(const DumpPlan& plan) {
     std::vector<std::string> args{"criu", plan.pre_dump ? "pre-dump" : "dump", "--tree", std::to_string(plan.pid)};
-    add_common(args, plan.images_dir, plan.work_dir, plan.tcp_established, plan.ext_unix_sk, plan.shell_job,
-               plan.file_locks, plan.auto_dedup, plan.manage_cgroups_mode);
+    add_common(args, plan.images_dir, plan.work_dir, plan.flags);
     args.insert(args.end(), {"--log-file", plan.pre_dump ? "pre-dump.log" : "dump.log", "-v4", "--root", plan.root});
     if (!plan.parent_dir.empty()) args.insert(args.end(), {"--prev-images-dir", plan.parent_dir});
     // Memory tracking makes the next dump after this one incremental.
     if (plan.pre_dump || !plan.parent_dir.empty()) args.emplace_back("--track-mem");
     if (plan.leave_running && !plan.pre_dump) args.emplace_back("--leave-running");
     if (!plan.freeze_cgroup.empty()) args.insert(args.end(), {"--freeze-cgroup", plan.freeze_cgroup});
-    for (const auto& ns : plan.empty_ns) args.insert(args.end(), {"--empty-ns", ns});
     for (const auto& m : plan.external_mounts) args.insert(args.end(), {"--external", "mnt[" + m + "]:" + m});
     for (const auto& key : plan.external_files) args.insert(args.end(), {"--external", key});
     for (const auto& ns : plan.external_namespaces) {
@@ -133,8 +133,7 @@ std::vector<std::string> dump_args(const DumpPlan& plan) {
 
 std::vector<std::string> restore_args(const RestorePlan& plan) {
     std::vector<std::string> args{"criu", "restore"};
-    add_common(args, plan.images_dir, plan.work_dir, plan.tcp_established, plan.ext_unix_sk, plan.shell_job,
-               plan.file_locks, plan.auto_dedup, plan.manage_cgroups_mode);
+    add_common(args, plan.images_dir, plan.work_dir, plan.flags);
     args.insert(args.end(), {"--log-file", "restore.log", "-v4", "--root", plan.root, "--restore-detached",
                              "--restore-sibling", "--pidfile", plan.pid_file});
     if (!plan.cgroup_root.empty()) args.insert(args.end(), {"--cgroup-root", plan.cgroup_root});

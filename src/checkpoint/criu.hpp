@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "hull/container.hpp"
 #include "oci/config.hpp"
 
 namespace hull::criu {
@@ -33,8 +34,7 @@ std::string executable(std::string_view verb);
 
 // Throws for flags hull does not drive (--lazy-pages), an unknown --manage-cgroups-mode, and an
 // --empty-ns other than network.
-void check_flags(std::string_view verb, bool lazy_pages, const std::string& cgroups_mode,
-                 const std::vector<std::string>& empty_ns);
+void check_flags(std::string_view verb, const CriuOptions& options);
 
 // A namespace the container joined (a pod's): dumped as external, handed back at restore.
 struct ExternalNamespace {
@@ -52,13 +52,7 @@ struct DumpPlan {
     std::string root;          // the container's rootfs, as the host sees it
     std::string freeze_cgroup; // the cgroup criu freezes the tasks with ("" none)
     bool leave_running = false;
-    bool tcp_established = false;
-    bool ext_unix_sk = false;
-    bool shell_job = false;
-    bool file_locks = false;
-    bool auto_dedup = false;
-    std::string manage_cgroups_mode;   // "" = criu's default
-    std::vector<std::string> empty_ns;  // "net": not dumped, an empty one is made at restore
+    CriuOptions flags;         // the shared flags (its paths are the caller's: see images_dir, work_dir)
     std::vector<std::string> external_mounts;  // mount points in the container (key = mount point)
     std::vector<ExternalNamespace> external_namespaces;
     std::vector<std::string> external_files;  // "file[MNT:INODE]", "tty[RDEV:DEV]" keys: stdio outside the container
@@ -71,12 +65,7 @@ struct RestorePlan {
     std::string root;       // where the rootfs is mounted for criu
     std::string pid_file;   // criu writes the restored init's pid (host pid namespace) here
     std::string cgroup_root;  // the container's cgroup: every controller's root
-    bool tcp_established = false;
-    bool ext_unix_sk = false;
-    bool shell_job = false;
-    bool file_locks = false;
-    bool auto_dedup = false;
-    std::string manage_cgroups_mode;
+    CriuOptions flags;
     std::vector<std::pair<std::string, std::string>> external_mounts;  // key (mount point) -> host source
     std::vector<std::pair<int, std::string>> inherit_fds;              // our fd -> the key it stands for
 };

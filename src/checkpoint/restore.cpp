@@ -119,12 +119,12 @@ pid_t read_pid_file(const std::string& path) {
 }
 
 pid_t restore(const RuntimeOptions& runtime, const std::string& id, const RestoreOptions& options) {
-    criu::check_flags("restore", options.lazy_pages, options.manage_cgroups_mode, options.empty_ns);
+    criu::check_flags("restore", options.criu);
     criu::require("restore");
     const container::ContainerConfig config = container::load_container_config(id, options.create.bundle);
     check_restorable(config, options);
     const oci::Spec& spec = config.spec;
-    const std::string images_dir = criu::absolute(options.image_path.empty() ? "checkpoint" : options.image_path);
+    const std::string images_dir = criu::absolute(options.criu.image_path.empty() ? "checkpoint" : options.criu.image_path);
     if (struct stat st {}; ::stat(images_dir.c_str(), &st) != 0) throw_errno("restore --image-path " + images_dir);
     const oci::LinuxResources resources = spec.linux->resources.value_or(oci::LinuxResources{});
     const std::unique_ptr<cgroups::Manager> cgroup =
@@ -157,7 +157,7 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
 
     criu::RestorePlan plan;
     plan.images_dir = images_dir;
-    plan.work_dir = options.work_path.empty() ? std::string() : criu::absolute(options.work_path);
+    plan.work_dir = options.criu.work_path.empty() ? std::string() : criu::absolute(options.criu.work_path);
     if (!plan.work_dir.empty() && ::mkdir(plan.work_dir.c_str(), 0700) != 0 && errno != EEXIST) {
         throw_errno("restore --work-path " + plan.work_dir);
     }
@@ -165,12 +165,7 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
     plan.root = root.path();
     plan.pid_file = dir.path() + "/restore.pid";
     plan.cgroup_root = cgroup->path();
-    plan.tcp_established = options.tcp_established;
-    plan.ext_unix_sk = options.ext_unix_sk;
-    plan.shell_job = options.shell_job;
-    plan.file_locks = options.file_locks;
-    plan.auto_dedup = options.auto_dedup;
-    plan.manage_cgroups_mode = options.manage_cgroups_mode;
+    plan.flags = options.criu;
     plan.external_mounts = criu::external_mount_sources(spec, config.bundle);
     // The cgroup binds of a container without a cgroup namespace: from the checkpoint's images
     // we know only their mount points, so every cgroup mount of the config is offered (criu

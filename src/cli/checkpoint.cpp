@@ -13,24 +13,15 @@ std::string support_footer() {
     return "checkpoint/restore: not available here: " + support.reason;
 }
 
-struct CriuFlags {
-    std::string image_path;
-    std::string work_path;
-    bool tcp_established = false;
-    bool ext_unix_sk = false;
-    bool shell_job = false;
-    bool file_locks = false;
-    bool auto_dedup = false;
-    bool lazy_pages = false;
-    std::string manage_cgroups_mode;
-    std::vector<std::string> empty_ns;
+// runc's flags hull does not drive, parsed only to be refused by name.
+struct Unsupported {
     std::string page_server;
     int status_fd = -1;
     std::string lsm_profile;
     std::string lsm_mount_context;
 };
 
-void add_criu_flags(CLI::App& command, CriuFlags& flags, const std::string& verb) {
+void add_criu_flags(CLI::App& command, CriuOptions& flags, const std::string& verb) {
     command.add_option("--image-path", flags.image_path, "path for the criu image files (default: ./checkpoint)");
     command.add_option("--work-path", flags.work_path, "path for criu's work files and log (default: the image path)");
     command.add_flag("--tcp-established", flags.tcp_established, "allow open tcp connections");
@@ -45,7 +36,7 @@ void add_criu_flags(CLI::App& command, CriuFlags& flags, const std::string& verb
 }
 
 // runc's flags hull does not drive: refused by name rather than ignored.
-void refuse_unsupported(const std::string& verb, const CriuFlags& flags) {
+void refuse_unsupported(const std::string& verb, const Unsupported& flags) {
     const auto refuse = [&verb](const std::string& flag, const std::string& why) {
         throw Error(verb + " " + flag + ": not supported by hull (" + why + ")", EINVAL);
     };
@@ -60,9 +51,9 @@ void refuse_unsupported(const std::string& verb, const CriuFlags& flags) {
 void add_checkpoint(CLI::App& app, Globals& globals, Action& action) {
     auto* command = app.add_subcommand("checkpoint", "checkpoint a running container with criu");
     auto options = std::make_shared<CheckpointOptions>();
-    auto flags = std::make_shared<CriuFlags>();
+    auto flags = std::make_shared<Unsupported>();
     auto id = std::make_shared<std::string>();
-    add_criu_flags(*command, *flags, "checkpoint");
+    add_criu_flags(*command, options->criu, "checkpoint");
     command->add_option("--parent-path", options->parent_path, "path for previous criu image files in a pre-dump");
     command->add_flag("--leave-running", options->leave_running, "leave the process running after checkpointing");
     command->add_flag("--pre-dump", options->pre_dump, "dump the container's memory only, leaving it running");
@@ -72,16 +63,6 @@ void add_checkpoint(CLI::App& app, Globals& globals, Action& action) {
     command->callback([&globals, &action, options, flags, id] {
         action = [&globals, options, flags, id] {
             refuse_unsupported("checkpoint", *flags);
-            options->image_path = flags->image_path;
-            options->work_path = flags->work_path;
-            options->tcp_established = flags->tcp_established;
-            options->ext_unix_sk = flags->ext_unix_sk;
-            options->shell_job = flags->shell_job;
-            options->file_locks = flags->file_locks;
-            options->auto_dedup = flags->auto_dedup;
-            options->lazy_pages = flags->lazy_pages;
-            options->manage_cgroups_mode = flags->manage_cgroups_mode;
-            options->empty_ns = flags->empty_ns;
             checkpoint_container(globals.runtime(), *id, *options);
             return 0;
         };
@@ -91,9 +72,9 @@ void add_checkpoint(CLI::App& app, Globals& globals, Action& action) {
 void add_restore(CLI::App& app, Globals& globals, Action& action) {
     auto* command = app.add_subcommand("restore", "restore a container from a checkpoint");
     auto options = std::make_shared<RestoreOptions>();
-    auto flags = std::make_shared<CriuFlags>();
+    auto flags = std::make_shared<Unsupported>();
     auto id = std::make_shared<std::string>();
-    add_criu_flags(*command, *flags, "restore");
+    add_criu_flags(*command, options->criu, "restore");
     command->add_option("-b,--bundle", options->create.bundle, "path to the bundle directory")->capture_default_str();
     command->add_option("--pid-file", options->create.pid_file, "file to write the restored process's pid to");
     command->add_option("--console-socket", options->create.console_socket, "unix socket that receives the new pty master (process.terminal)");
@@ -106,16 +87,6 @@ void add_restore(CLI::App& app, Globals& globals, Action& action) {
     command->callback([&globals, &action, options, flags, id] {
         action = [&globals, options, flags, id] {
             refuse_unsupported("restore", *flags);
-            options->image_path = flags->image_path;
-            options->work_path = flags->work_path;
-            options->tcp_established = flags->tcp_established;
-            options->ext_unix_sk = flags->ext_unix_sk;
-            options->shell_job = flags->shell_job;
-            options->file_locks = flags->file_locks;
-            options->auto_dedup = flags->auto_dedup;
-            options->lazy_pages = flags->lazy_pages;
-            options->manage_cgroups_mode = flags->manage_cgroups_mode;
-            options->empty_ns = flags->empty_ns;
             return restore_container(globals.runtime(), *id, *options);
         };
     });

@@ -54,9 +54,11 @@ TEST(CriuDump, RuncFlagsBecomeCriuOptions) {
     plan.pid = 1;
     plan.images_dir = "/img";
     plan.work_dir = "/work";
-    plan.leave_running = plan.tcp_established = plan.ext_unix_sk = plan.shell_job = plan.file_locks = plan.auto_dedup = true;
-    plan.manage_cgroups_mode = "strict";
-    plan.empty_ns = {"net"};
+    plan.leave_running = true;
+    plan.flags.tcp_established = plan.flags.ext_unix_sk = plan.flags.shell_job = plan.flags.file_locks = true;
+    plan.flags.auto_dedup = true;
+    plan.flags.manage_cgroups_mode = "strict";
+    plan.flags.empty_ns = {"network"};
     const Args args = hull::criu::dump_args(plan);
     for (const char* flag : {"--leave-running", "--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks", "--auto-dedup",
                              "--manage-cgroups=strict"}) {
@@ -116,19 +118,34 @@ TEST(CriuRestore, RestoresDetachedAsOurChildIntoTheCgroup) {
     EXPECT_EQ(value_of(args, "--log-file"), "restore.log");
     EXPECT_EQ(values_of(args, "--external"), (Args{"mnt[/data]:/srv/data"}));
     EXPECT_EQ(values_of(args, "--inherit-fd"), (Args{"fd[1]:pipe:[77]", "fd[3]:extRootNetNS"}));
+    EXPECT_FALSE(has(args, "--empty-ns"));
+    plan.flags.empty_ns = {"network"};
+    plan.flags.tcp_established = true;
+    const Args with_flags = hull::criu::restore_args(plan);
+    EXPECT_EQ(value_of(with_flags, "--empty-ns"), "net");
+    EXPECT_TRUE(has(with_flags, "--tcp-established"));
 }
 
 TEST(CriuFlags, RefusesWhatHullDoesNotDrive) {
-    EXPECT_NO_THROW(hull::criu::check_flags("checkpoint", false, "", {}));
-    EXPECT_NO_THROW(hull::criu::check_flags("checkpoint", false, "ignore", {"network"}));
+    hull::CriuOptions options;
+    EXPECT_NO_THROW(hull::criu::check_flags("checkpoint", options));
+    options.manage_cgroups_mode = "ignore";
+    options.empty_ns = {"network"};
+    EXPECT_NO_THROW(hull::criu::check_flags("checkpoint", options));
+    hull::CriuOptions lazy;
+    lazy.lazy_pages = true;
     try {
-        hull::criu::check_flags("checkpoint", true, "", {});
+        hull::criu::check_flags("checkpoint", lazy);
         FAIL() << "--lazy-pages accepted";
     } catch (const hull::Error& e) {
         EXPECT_NE(std::string(e.what()).find("--lazy-pages"), std::string::npos) << e.what();
     }
-    EXPECT_THROW(hull::criu::check_flags("restore", false, "sometimes", {}), hull::Error);
-    EXPECT_THROW(hull::criu::check_flags("restore", false, "", {"pid"}), hull::Error);
+    hull::CriuOptions mode;
+    mode.manage_cgroups_mode = "sometimes";
+    EXPECT_THROW(hull::criu::check_flags("restore", mode), hull::Error);
+    hull::CriuOptions pid_ns;
+    pid_ns.empty_ns = {"pid"};
+    EXPECT_THROW(hull::criu::check_flags("restore", pid_ns), hull::Error);
 }
 
 TEST(CriuMounts, BindMountsAreExternalWithTheirHostSources) {
