@@ -115,19 +115,11 @@ void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, 
         plan.external_namespaces = joined_namespaces(spec);
         if (!plan.pre_dump) plan.external_files = record_stdio(plan.pid, plan.images_dir);
 
-        const std::vector<std::string> args = criu::dump_args(plan);
         sys::Command command;
         command.path = criu::executable("checkpoint");
-        command.argv = args;
+        command.argv = criu::dump_args(plan);
         command.stderr_to = sys::Stderr::WithStdout;
-        const sys::Outcome outcome = sys::run(command);
-        if (!outcome.succeeded()) {
-            const std::string log = (plan.work_dir.empty() ? plan.images_dir : plan.work_dir) + "/" +
-                                    (plan.pre_dump ? "pre-dump.log" : "dump.log");
-            const std::string said = criu::log_tail(log);
-            throw Error("checkpoint " + id + ": criu " + args[1] + " failed (" + outcome.describe(command) + ")" +
-                        (said.empty() ? "" : ": " + said) + " (log: " + log + ")");
-        }
+        criu::run(command, plan.images_dir, plan.work_dir, "checkpoint " + id);
         stopped = !options.leave_running && !options.pre_dump;
     }
     // runc too: the dumped container is gone, its state with it, so it can be restored by its id.

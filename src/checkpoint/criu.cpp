@@ -4,6 +4,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <cstdio>
@@ -216,6 +217,17 @@ std::vector<std::pair<std::string, std::string>> external_mount_sources(const oc
         if (rootfs::is_bind(m, rootfs::parse_mount_options(m.options))) sources.emplace_back(m.destination, rootfs::bind_source(m, bundle));
     }
     return sources;
+}
+
+void run(const sys::Command& command, const std::string& images_dir, const std::string& work_dir, const std::string& what) {
+    const sys::Outcome outcome = sys::run(command);
+    if (outcome.succeeded()) return;
+    const auto& args = command.argv;
+    const auto name = std::find(args.begin(), args.end(), "--log-file");
+    const std::string log = (work_dir.empty() ? images_dir : work_dir) + "/" + (name + 1 < args.end() ? *(name + 1) : "");
+    const std::string said = log_tail(log);
+    throw Error(what + ": criu " + args.at(1) + " failed (" + outcome.describe(command) + ")" + (said.empty() ? "" : ": " + said) +
+                " (log: " + log + ")");
 }
 
 std::string absolute(const std::string& path) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hull/container.hpp"
+#include "hull/subprocess.hpp"
 #include "oci/config.hpp"
 
 namespace hull::criu {
@@ -105,6 +106,11 @@ std::vector<int> mount_ids(pid_t pid);
 
 // `path` made absolute against the current directory (image and work paths are the caller's).
 std::string absolute(const std::string& path);
+
+// Runs `command` (criu with the arguments of dump_args or restore_args); when it fails, throws
+// "WHAT: criu VERB failed (exit status N): its last errors (log: PATH)", its log being the
+// --log-file in work_dir (images_dir when that is "").
+void run(const sys::Command& command, const std::string& images_dir, const std::string& work_dir, const std::string& what);
 
 // What the last lines of criu's log (DIR/NAME) say, for an error message.
 std::string log_tail(const std::string& path, size_t lines = 3);

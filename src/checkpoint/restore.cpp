@@ -141,18 +141,7 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
 
     const StateStore store(runtime.root);
     ContainerDir dir = store.reserve(id);
-    ContainerRecord record;
-    record.id = id;
-    record.bundle = config.bundle;
-    record.rootfs = config.rootfs;
-    record.created = container::now_rfc3339();
-    record.cgroup_path = cgroup->path();
-    record.cgroup_driver = cgroups::driver_name(cgroup->driver());
-    record.owner = ::geteuid();
-    record.annotations = spec.annotations;
-    record.creating = true;
-    dir.save_config(oci::to_json(spec));
-    dir.save(record);
+    ContainerRecord record = container::begin_record(dir, config, *cgroup);
     cgroup->prepare(resources);
 
     criu::RestorePlan plan;
@@ -210,22 +199,16 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
         joined.push_back(std::move(fd));
     }
 
-    const std::vector<std::string> args = criu::restore_args(plan);
     sys::Command command;
     command.path = criu::executable("restore");
-    command.argv = args;
+    command.argv = criu::restore_args(plan);
     command.shares_stdio = true;
     command.pass_fds = passed;
     // criu starts in the container's cgroup, so the tasks it restores are born there.
     command.before_exec = [&cgroup](pid_t pid) { cgroup->place(pid); };
-    const sys::Outcome outcome = sys::run(command);
+    // (On a failure the root goes with `root`, before the state dir it is in.)
+    criu::run(command, plan.images_dir, plan.work_dir, "restore " + id);
     root.unmount();
-    if (!outcome.succeeded()) {
-        const std::string log = (plan.work_dir.empty() ? plan.images_dir : plan.work_dir) + "/restore.log";
-        const std::string said = criu::log_tail(log);
-        throw Error("restore " + id + ": criu restore failed (" + outcome.describe(command) + ")" +
-                    (said.empty() ? "" : ": " + said) + " (log: " + log + ")");
-    }
     const pid_t pid = read_pid_file(plan.pid_file);
     cgroup->placement_done();
     record.pid = pid;

@@ -131,6 +131,22 @@ std::string now_rfc3339() {
     return text;
 }
 
+ContainerRecord begin_record(const ContainerDir& dir, const ContainerConfig& config, const cgroups::Manager& cgroup) {
+    ContainerRecord record;
+    record.id = config.id;
+    record.bundle = config.bundle;
+    record.rootfs = config.rootfs;
+    record.created = now_rfc3339();
+    record.cgroup_path = cgroup.path();
+    record.cgroup_driver = cgroups::driver_name(cgroup.driver());
+    record.owner = ::geteuid();
+    record.annotations = config.spec.annotations;
+    record.creating = true;
+    dir.save_config(oci::to_json(config.spec));
+    dir.save(record);
+    return record;
+}
+
 pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateOptions& options,
              UniqueFd* terminal_master) {
     ContainerConfig config = load_container_config(id, options.bundle);
@@ -160,20 +176,7 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
 
     const StateStore store(runtime.root);
     ContainerDir dir = store.reserve(id);
-    // Recorded before anything exists outside the state dir, so that `delete` can undo a create
-    // that was killed (kill -9 leaves no destructor to run): the cgroup, and the pid once known.
-    ContainerRecord record;
-    record.id = id;
-    record.bundle = bundle;
-    record.rootfs = rootfs;
-    record.created = now_rfc3339();
-    record.cgroup_path = cgroup->path();
-    record.cgroup_driver = cgroups::driver_name(cgroup->driver());
-    record.owner = ::geteuid();
-    record.annotations = spec.annotations;
-    record.creating = true;
-    dir.save_config(oci::to_json(spec));
-    dir.save(record);
+    ContainerRecord record = begin_record(dir, config, *cgroup);
     cgroup->prepare(spec.linux->resources.value_or(oci::LinuxResources{}));
     log::debug("cgroup: driver ", record.cgroup_driver, ", path ", record.cgroup_path);
     dir.make_exec_fifo();

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "config.hpp"
+#include "hull/cgroup_manager.hpp"
 #include "hull/container.hpp"
 #include "hull/fd.hpp"
 #include "hull/state_store.hpp"
@@ -22,6 +24,11 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
 
 // Now, as the state's "created" time: RFC 3339 with nanoseconds, UTC.
 std::string now_rfc3339();
+
+// The record of a container being made (create, restore), marked creating, saved with its config
+// before anything exists outside the state dir: `delete` can then undo one that was killed
+// (kill -9 leaves no destructor to run): the cgroup, and the pid once known.
+ContainerRecord begin_record(const ContainerDir& dir, const ContainerConfig& config, const cgroups::Manager& cgroup);
 
 // The runtime-spec state document (what `state` prints, hooks read on stdin and the seccomp agent
 // receives); a "stopped" container has no pid.
