@@ -9,6 +9,7 @@
 
 #include "hull/cgroups.hpp"
 #include "hull/error.hpp"
+#include "hull/placement.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cgroups {
@@ -301,6 +302,20 @@ oci::Json Cgroup::stats() const {
         auto stat = read_keyed(h->mount_point + path_ + "/cpu.stat");
         data["cpu"]["throttling"] = {{"periods", stat["nr_periods"]}, {"throttled_periods", stat["nr_throttled"]},
                                      {"throttled_time", stat["throttled_time"]}};
+    }
+    if (const Hierarchy* h = find_v1(layout_, "cpuset")) {
+        const std::string dir = h->mount_point + path_ + "/cpuset.";
+        const auto ids = [&](const char* file) {
+            const std::string list = read_trimmed(dir + file);
+            return list.empty() ? std::vector<unsigned>{} : process::parse_id_list(list, dir + file, 1u << 20);
+        };
+        oci::Json cpuset = {{"cpus", ids("cpus")}, {"mems", ids("mems")}};
+        for (const char* file : {"cpu_exclusive", "mem_hardwall", "mem_exclusive", "memory_migrate", "memory_spread_page",
+                                 "memory_spread_slab", "memory_pressure", "sched_load_balance"}) {
+            cpuset[file] = read_number(dir + file);
+        }
+        cpuset["sched_relax_domain_level"] = std::stoll(read_trimmed(dir + "sched_relax_domain_level"));
+        data["cpuset"] = cpuset;
     }
     if (const Hierarchy* h = find_v1(layout_, "memory")) {
         const std::string dir = h->mount_point + path_;
