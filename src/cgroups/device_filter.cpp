@@ -1,6 +1,6 @@
 // Device rules: on cgroup v2 rules → eBPF instructions → BPF_PROG_LOAD / BPF_PROG_ATTACH; on v1
 // the devices.allow/deny lines from the current devices.list to the rules' result.
-#include "hull/device_filter.hpp"
+#include "cgroups/device_filter.hpp"
 
 #include <sys/syscall.h>
 #include <unistd.h>
