@@ -6,9 +6,9 @@
 #include <set>
 #include <sstream>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/cgroup.hpp"
+#include "common/mountinfo.hpp"
 #include "hull/error.hpp"
-#include "hull/mountinfo.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cgroups {

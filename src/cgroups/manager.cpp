@@ -1,13 +1,13 @@
 // The three cgroup drivers behind cgroups::Manager, and the factory that picks one.
-#include "hull/cgroup_manager.hpp"
+#include "cgroups/manager.hpp"
 
 #include <array>
 #include <utility>
 
-#include "hull/cgroup_resources.hpp"
+#include "cgroups/resources.hpp"
+#include "cgroups/systemd_cgroup.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
-#include "hull/systemd_cgroup.hpp"
 
 namespace hull::cgroups {
 

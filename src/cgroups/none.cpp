@@ -2,8 +2,8 @@
 // (cgroup v1 and hybrid hosts, cgroup v2 without a delegated subtree), as with runc and crun.
 #include <unistd.h>
 
-#include "hull/cgroup_resources.hpp"
-#include "hull/cgroups.hpp"
+#include "cgroups/cgroup.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
 #include "hull/syscall.hpp"

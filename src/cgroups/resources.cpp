@@ -5,11 +5,11 @@
 #include <set>
 #include <sstream>
 
-#include "hull/cgroup_resources.hpp"
-#include "hull/device_filter.hpp"
+#include "cgroups/device_filter.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
-#include "hull/log.hpp"
 #include "hull/fd.hpp"
+#include "hull/log.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cgroups {

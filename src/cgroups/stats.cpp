@@ -7,7 +7,7 @@
 #include <sstream>
 #include <thread>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/cgroup.hpp"
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
 

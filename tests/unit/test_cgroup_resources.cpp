@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "hull/cgroup_resources.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
 
 namespace fs = std::filesystem;

@@ -7,9 +7,9 @@
 #include <functional>
 #include <fstream>
 
-#include "hull/cgroup_manager.hpp"
-#include "hull/cgroup_resources.hpp"
-#include "hull/cgroups.hpp"
+#include "cgroups/cgroup.hpp"
+#include "cgroups/manager.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
 

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/cgroup.hpp"
 #include "oci/config.hpp"
 
 namespace hull::cgroups {

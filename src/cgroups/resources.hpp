@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/cgroup.hpp"
 #include "oci/config.hpp"
 
 namespace hull::cgroups {
