@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "cgroups/cgroup.hpp"
+#include "cgroups/layout.hpp"
 #include "container/config.hpp"
 #include "namespaces/namespaces.hpp"
 #include "oci/config.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cgroups/cgroup.hpp"
+#include "cgroups/layout.hpp"
 #include "hull/fd.hpp"
 #include "namespaces/namespaces.hpp"
 #include "oci/config.hpp"
