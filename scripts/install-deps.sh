@@ -4,7 +4,8 @@
 set -eu
 packages="meson ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libspdlog-dev libseccomp-dev
 libcap-dev libgtest-dev googletest bats busybox-static python3 iproute2 util-linux clang libclang-rt-14-dev scdoc
-containernetworking-plugins iptables runc crun time qemu-system-x86 seabios kmod xz-utils uidmap criu"
+containernetworking-plugins iptables runc crun time qemu-system-x86 seabios kmod xz-utils uidmap criu
+systemd dbus"
 # The containerd end-to-end suite (tests/e2e/containerd.bats installs it itself when missing).
 [ "${1:-}" = "--e2e" ] && packages="$packages containerd"
 missing=""

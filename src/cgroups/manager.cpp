@@ -133,6 +133,11 @@ public:
         CgroupfsManager::release();
         started_unit_.clear();
     }
+    // systemd first: it writes the files from its properties, then hull writes every file.
+    void update(const oci::LinuxResources& resources) override {
+        systemd::update_unit(path().substr(path().rfind('/') + 1), resources, layout().mode == Mode::Unified);
+        CgroupfsManager::update(resources);
+    }
 
 private:
     std::optional<systemd::ScopePath> scope_;  // only for a new container
