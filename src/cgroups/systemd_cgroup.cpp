@@ -1,14 +1,14 @@
 // The systemd cgroup driver: slice:prefix:name paths and transient scopes over D-Bus.
-#include "hull/systemd_cgroup.hpp"
+#include "cgroups/systemd_cgroup.hpp"
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 
-#include "hull/cgroup_resources.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
-#include "hull/placement.hpp"
+#include "process/placement.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cgroups::systemd {

@@ -1,4 +1,4 @@
-#include "init.hpp"
+#include "container/init.hpp"
 
 #include <fcntl.h>
 #include <linux/keyctl.h>
@@ -13,18 +13,18 @@
 #include <climits>
 #include <cstring>
 
+#include "container/lifecycle_internal.hpp"
+#include "container/process_setup.hpp"
+#include "container/sync.hpp"
+#include "hooks/hooks.hpp"
 #include "hull/error.hpp"
-#include "hull/hooks.hpp"
 #include "hull/log.hpp"
-#include "hull/process.hpp"
-#include "hull/rootfs.hpp"
-#include "hull/seccomp.hpp"
 #include "hull/syscall.hpp"
-#include "hull/terminal.hpp"
-#include "lifecycle_internal.hpp"
 #include "oci/state.hpp"
-#include "process_setup.hpp"
-#include "sync.hpp"
+#include "process/process.hpp"
+#include "rootfs/rootfs.hpp"
+#include "seccomp/seccomp.hpp"
+#include "terminal/terminal.hpp"
 
 namespace hull::container {
 

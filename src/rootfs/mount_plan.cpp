@@ -1,8 +1,8 @@
-#include "mount_plan.hpp"
+#include "rootfs/mount_plan.hpp"
 
-#include "bind.hpp"
 #include "hull/error.hpp"
-#include "hull/lsm.hpp"
+#include "process/lsm.hpp"
+#include "rootfs/bind.hpp"
 
 namespace hull::rootfs {
 

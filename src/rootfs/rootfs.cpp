@@ -1,6 +1,6 @@
 // prepare: propagation, the rootfs bind, the config mounts, devices. enter: pivot_root and the
 // masked, read-only and root-readonly settings.
-#include "hull/rootfs.hpp"
+#include "rootfs/rootfs.hpp"
 
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -14,17 +14,17 @@
 #include <cstdio>
 #include <vector>
 
-#include "bind.hpp"
-#include "copyup.hpp"
-#include "devices.hpp"
-#include "fd_path.hpp"
+#include "common/mountinfo.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
-#include "hull/lsm.hpp"
-#include "hull/mountinfo.hpp"
 #include "hull/syscall.hpp"
-#include "mount_options.hpp"
-#include "mount_plan.hpp"
+#include "process/lsm.hpp"
+#include "rootfs/bind.hpp"
+#include "rootfs/copyup.hpp"
+#include "rootfs/devices.hpp"
+#include "rootfs/fd_path.hpp"
+#include "rootfs/mount_options.hpp"
+#include "rootfs/mount_plan.hpp"
 
 namespace hull::rootfs {
 

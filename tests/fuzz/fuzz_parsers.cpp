@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "hull/dbus.hpp"
+#include "cgroups/dbus.hpp"
 #include "hull/error.hpp"
-#include "src/rootfs/mount_options.hpp"
 #include "oci/config.hpp"
 #include "oci/error.hpp"
 #include "oci/features.hpp"
 #include "oci/state.hpp"
+#include "rootfs/mount_options.hpp"
 
 namespace {
 

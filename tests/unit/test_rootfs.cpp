@@ -4,11 +4,11 @@
 
 #include <algorithm>
 
-#include "src/rootfs/bind.hpp"
-#include "src/rootfs/mount_options.hpp"
-#include "src/rootfs/mount_plan.hpp"
+#include "common/mountinfo.hpp"
 #include "hull/error.hpp"
-#include "hull/mountinfo.hpp"
+#include "rootfs/bind.hpp"
+#include "rootfs/mount_options.hpp"
+#include "rootfs/mount_plan.hpp"
 
 using hull::rootfs::parse_mount_options;
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/layout.hpp"
 #include "hull/fd.hpp"
-#include "hull/namespaces.hpp"
+#include "namespaces/namespaces.hpp"
 #include "oci/config.hpp"
 
 namespace hull::rootfs {
