@@ -142,21 +142,17 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     }
 
     rootfs::Context rootfs_ctx;
-    rootfs_ctx.spec = &spec;
+    rootfs_ctx.config = &config;
     rootfs_ctx.rootfs = config.rootfs;
     if (ctx.overlay) {
         rootfs::mount_overlay(config.rootfs, *ctx.overlay);
         rootfs_ctx.rootfs = ctx.overlay->merged;
     }
-    rootfs_ctx.bundle = config.bundle;
     // The container's own user namespace, or the one hull runs in (rootless podman's).
     rootfs_ctx.user_namespace = plan.owns(CLONE_NEWUSER) || sys::unprivileged();
-    rootfs_ctx.cgroup_namespace = plan.owns(CLONE_NEWCGROUP);
     rootfs_ctx.cgroup_layout = ctx.cgroup_layout;
     rootfs_ctx.cgroup_path = ctx.cgroup_path;
     rootfs_ctx.no_pivot = ctx.no_pivot;
-    rootfs_ctx.host_mount_namespace = config.host_mount_namespace;
-    rootfs_ctx.mount_label = config.labels.mount_label;
     rootfs_ctx.host_trees = ctx.host_trees;
     rootfs::prepare(rootfs_ctx);
 
