@@ -1,4 +1,4 @@
-// A container's cgroup across the unified tree and every v1 hierarchy.
+// A container's cgroup directories across the unified tree and every v1 hierarchy.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/cgroup.hpp"
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
 
@@ -31,16 +31,11 @@ bool is_cpuset(const Hierarchy& h) {
     return std::find(h.controllers.begin(), h.controllers.end(), "cpuset") != h.controllers.end();
 }
 
-std::string trimmed(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    return text;
-}
-
 // A new v1 cpuset cgroup starts with empty cpus/mems: it takes its parent's, and a parent that
 // has none (a pod cgroup made without them) first takes its own parent's, up to the mount, as
 // runc does; else joining the cgroup fails with ENOSPC.
 std::string ensure_cpuset_file(const std::string& dir, const std::string& root, const char* file) {
-    const std::string own = trimmed(sys::read_file(dir + "/" + file));
+    const std::string own = read_trimmed(dir + "/" + file);
     if (!own.empty() || dir.size() <= root.size()) return own;
     const std::string inherited = ensure_cpuset_file(dir.substr(0, dir.rfind('/')), root, file);
     sys::write_file(dir + "/" + file, inherited);
@@ -135,7 +130,28 @@ void remove_dir(const std::string& dir) {
 
 }  // namespace
 
-Cgroup Cgroup::create(const Layout& layout, const std::string& path, bool populated_ok) {
+std::string read_trimmed(const std::string& path) {
+    std::string text = sys::read_file(path);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+std::map<std::string, uint64_t> read_keyed(const std::string& path) {
+    std::map<std::string, uint64_t> values;
+    std::string text;
+    try {
+        text = sys::read_file(path);
+    } catch (const Error&) {
+        return values;
+    }
+    std::stringstream lines(text);
+    std::string key;
+    uint64_t value = 0;
+    while (lines >> key >> value) values[key] = value;
+    return values;
+}
+
+Cgroup Cgroup::create(const Layout& layout, const std::string& path, Options options) {
     Cgroup cgroup;
     cgroup.layout_ = layout;
     cgroup.path_ = path;
@@ -154,11 +170,9 @@ Cgroup Cgroup::create(const Layout& layout, const std::string& path, bool popula
                 throw_errno("create cgroup " + dir);
             }
         }
-        if (!populated_ok && !read_pids(dir).empty()) throw Error("cgroup " + dir + " is already in use by other processes", EBUSY);
+        if (!options.populated_ok && !read_pids(dir).empty()) throw Error("cgroup " + dir + " is already in use by other processes", EBUSY);
     };
-    // In hybrid mode the unified tree only carries what v1 left over (hugetlb here): it is
-    // enabled when a config asks for it, not by default.
-    if (!layout.unified_mount.empty()) make(layout.unified_mount, false, layout.mode == Mode::Unified);
+    if (!layout.unified_mount.empty()) make(layout.unified_mount, false, options.delegate);
     for (const auto& h : layout.v1) make(h.mount_point, is_cpuset(h), false);
     if (!layout.unified_mount.empty()) {
         const std::string dir = layout.unified_mount + path;
@@ -196,6 +210,8 @@ Cgroup::~Cgroup() {
 
 int Cgroup::unified_fd() const noexcept { return unified_fd_.get(); }
 
+std::string Cgroup::unified_dir() const { return layout_.unified_mount.empty() ? "" : layout_.unified_mount + path_; }
+
 void Cgroup::add_process(pid_t pid, bool include_unified) const {
     const std::string text = std::to_string(pid);
     if (include_unified && !layout_.unified_mount.empty()) sys::write_file(layout_.unified_mount + path_ + "/cgroup.procs", text);
@@ -214,32 +230,7 @@ std::vector<pid_t> Cgroup::pids() const {
     return {};
 }
 
-bool Cgroup::frozen() const {
-    for (const auto& h : layout_.v1) {
-        if (std::find(h.controllers.begin(), h.controllers.end(), "freezer") == h.controllers.end()) continue;
-        try {
-            const std::string state = trimmed(sys::read_file(h.mount_point + path_ + "/freezer.state"));
-            return state == "FROZEN" || state == "FREEZING";
-        } catch (const Error&) {
-            return false;
-        }
-    }
-    if (layout_.unified_mount.empty()) return false;
-    try {
-        return trimmed(sys::read_file(layout_.unified_mount + path_ + "/cgroup.freeze")) == "1";
-    } catch (const Error&) {
-        return false;
-    }
-}
-
-void Cgroup::signal_all(int signal) const {
-    if (signal == SIGKILL && layout_.mode == Mode::Unified) {
-        const std::string kill_file = layout_.unified_mount + path_ + "/cgroup.kill";
-        if (::access(kill_file.c_str(), W_OK) == 0) {
-            sys::write_file(kill_file, "1");
-            return;
-        }
-    }
+void Cgroup::signal_each(int signal) const {
     for (const pid_t pid : pids()) {
         if (::kill(pid, signal) != 0 && errno != ESRCH) throw_errno("kill " + std::to_string(pid));
     }

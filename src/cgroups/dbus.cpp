@@ -1,5 +1,5 @@
 // The D-Bus wire format and a blocking client connection (see hull/dbus.hpp).
-#include "hull/dbus.hpp"
+#include "cgroups/dbus.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 // The cgroup v2 device filter: rules → eBPF instructions → BPF_PROG_LOAD / BPF_PROG_ATTACH.
-#include "hull/device_filter.hpp"
+#include "cgroups/device_filter.hpp"
 
 #include <sys/syscall.h>
 #include <unistd.h>

@@ -6,9 +6,9 @@
 #include <set>
 #include <sstream>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/layout.hpp"
+#include "common/mountinfo.hpp"
 #include "hull/error.hpp"
-#include "hull/mountinfo.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cgroups {
@@ -69,6 +69,13 @@ Layout detect_from_mountinfo(std::string_view mountinfo, const std::function<boo
         layout.mode = Mode::Legacy;
     }
     return layout;
+}
+
+const Hierarchy* Layout::v1_hierarchy(const std::string& controller) const {
+    for (const auto& h : v1) {
+        if (std::find(h.controllers.begin(), h.controllers.end(), controller) != h.controllers.end()) return &h;
+    }
+    return nullptr;
 }
 
 Layout detect() {

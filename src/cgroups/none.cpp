@@ -2,8 +2,10 @@
 // (cgroup v1 and hybrid hosts, cgroup v2 without a delegated subtree), as with runc and crun.
 #include <unistd.h>
 
-#include "hull/cgroup_resources.hpp"
-#include "hull/cgroups.hpp"
+#include <utility>
+
+#include "cgroups/drivers.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
 #include "hull/syscall.hpp"
@@ -12,6 +14,41 @@ namespace hull::cgroups {
 
 namespace {
 
+// The driver: create's steps do nothing; the verbs that work through a cgroup say why they can't,
+// never acting on hull's own cgroup, where the container runs.
+class NoCgroup : public Manager {
+public:
+    NoCgroup(Layout layout, std::string why) : Manager(std::move(layout)), why_(std::move(why)) {}
+
+    Driver driver() const noexcept override { return Driver::None; }
+    const std::string& path() const noexcept override { return empty_; }
+
+    void prepare(const oci::LinuxResources&) override {}
+    int clone_target() const noexcept override { return -1; }
+    void place(pid_t) override {}
+    void placement_done() override {}
+    std::string created_top() const override { return ""; }
+    void release() noexcept override {}
+
+    std::vector<pid_t> pids() const override { refuse(); }
+    bool frozen() const override { return false; }
+    void set_frozen(bool) override { refuse(); }
+    void signal_all(int) override { refuse(); }
+    void update(const oci::LinuxResources&) override { refuse(); }
+    oci::Json stats() const override { refuse(); }
+    uint64_t oom_kills() const override { refuse(); }
+    void destroy() override {}
+    std::unique_ptr<Manager> for_exec(const std::string& sub) const override {
+        if (!sub.empty()) throw Error("sub-cgroup \"" + sub + "\": the container has no cgroup (" + why_ + ")");
+        return std::make_unique<NoCgroup>(layout(), why_);
+    }
+
+private:
+    [[noreturn]] void refuse() const { throw Error("the container has no cgroup (" + why_ + ")"); }
+    std::string why_;
+    std::string empty_;
+};
+
 // The deepest existing directory on the way to `dir`.
 std::string nearest_existing(std::string dir) {
     while (::access(dir.c_str(), F_OK) != 0 && dir.find('/') != std::string::npos) dir = dir.substr(0, dir.rfind('/'));
@@ -19,6 +56,10 @@ std::string nearest_existing(std::string dir) {
 }
 
 }  // namespace
+
+std::unique_ptr<Manager> none_manager(Layout layout, std::string why) {
+    return std::make_unique<NoCgroup>(std::move(layout), std::move(why));
+}
 
 std::string why_no_cgroup(const Layout& layout, const std::string& path) {
     if (!sys::unprivileged()) return "";

@@ -5,11 +5,11 @@
 #include <set>
 #include <sstream>
 
-#include "hull/cgroup_resources.hpp"
-#include "hull/device_filter.hpp"
+#include "cgroups/device_filter.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
-#include "hull/log.hpp"
 #include "hull/fd.hpp"
+#include "hull/log.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cgroups {
@@ -274,13 +274,6 @@ std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
 
 namespace {
 
-const Hierarchy* hierarchy_for(const Layout& layout, const std::string& controller) {
-    for (const auto& h : layout.v1) {
-        if (std::find(h.controllers.begin(), h.controllers.end(), controller) != h.controllers.end()) return &h;
-    }
-    return nullptr;
-}
-
 bool is_period_then_quota(const std::string& file, const std::string& next) {
     return (file == "cpu.cfs_period_us" && next == "cpu.cfs_quota_us") ||
            (file == "cpu.rt_period_us" && next == "cpu.rt_runtime_us");
@@ -348,17 +341,8 @@ void apply_v2(const std::string& mount, const std::string& path, const std::vect
 
 
 // memory.checkBeforeUpdate: an update must not set a limit below what the container uses now
-// (the kernel would reclaim or OOM-kill to get there).
-void check_memory_usage(const Layout& layout, const std::string& path, const oci::LinuxMemory& memory) {
-    if (!memory.checkBeforeUpdate || !*memory.checkBeforeUpdate || !memory.limit || *memory.limit < 0) return;
-    std::string usage_file;
-    if (layout.mode == Mode::Unified) {
-        usage_file = layout.unified_mount + path + "/memory.current";
-    } else if (const Hierarchy* h = hierarchy_for(layout, "memory")) {
-        usage_file = h->mount_point + path + "/memory.usage_in_bytes";
-    } else {
-        throw Error("linux.resources.memory.checkBeforeUpdate: the memory controller is not mounted on this host");
-    }
+// (the kernel would reclaim or OOM-kill to get there), as `usage_file` reports it.
+void check_memory_usage(const oci::LinuxMemory& memory, const std::string& usage_file) {
     const uint64_t usage = std::stoull(sys::read_file(usage_file));
     if (usage > static_cast<uint64_t>(*memory.limit)) {
         throw Error("linux.resources.memory.limit: " + std::to_string(*memory.limit) + " is below the current usage " +
@@ -366,37 +350,52 @@ void check_memory_usage(const Layout& layout, const std::string& path, const oci
     }
 }
 
+bool checks_memory_usage(const oci::LinuxResources& resources, Apply when) {
+    const auto& memory = resources.memory;
+    return when == Apply::Update && memory && memory->checkBeforeUpdate && *memory->checkBeforeUpdate && memory->limit &&
+           *memory->limit >= 0;
+}
+
 }  // namespace
 
-void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources, Apply when) {
+void apply_v2_resources(const std::string& mount, const std::string& path, const oci::LinuxResources& resources,
+                        Apply when) {
     validate(resources);
-    if (when == Apply::Update && resources.memory) check_memory_usage(layout, path, *resources.memory);
-    if (layout.mode == Mode::Unified) {
-        apply_v2(layout.unified_mount, path, v2_writes(resources), resources.unified);
-        // A new container always gets the filter (default deny plus the default devices); an
-        // update without device rules keeps the one it has.
-        if (sys::unprivileged()) {
-            // Rootless in a delegated subtree: loading the eBPF program takes CAP_BPF/CAP_SYS_ADMIN
-            // of the host; the container reaches only the device nodes bound into it anyway.
-            if (!resources.devices.empty()) {
-                log::warn("linux.resources.devices: not applied rootless (no eBPF device filter without the host's "
-                          "CAP_BPF); the container reaches only the device nodes bind-mounted into it");
-            }
-        } else if (when == Apply::Create || !resources.devices.empty()) {
-            const std::string dir = layout.unified_mount + path;
-            const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-            if (!fd) throw_errno("linux.resources.devices: open cgroup " + dir);
-            devices::install(fd.get(), dir, devices::build_program(devices::effective_rules(resources.devices)));
+    if (checks_memory_usage(resources, when)) check_memory_usage(*resources.memory, mount + path + "/memory.current");
+    apply_v2(mount, path, v2_writes(resources), resources.unified);
+    // A new container always gets the filter (default deny plus the default devices); an
+    // update without device rules keeps the one it has.
+    if (sys::unprivileged()) {
+        // Rootless in a delegated subtree: loading the eBPF program takes CAP_BPF/CAP_SYS_ADMIN
+        // of the host; the container reaches only the device nodes bound into it anyway.
+        if (!resources.devices.empty()) {
+            log::warn("linux.resources.devices: not applied rootless (no eBPF device filter without the host's "
+                      "CAP_BPF); the container reaches only the device nodes bind-mounted into it");
         }
-        return;
+    } else if (when == Apply::Create || !resources.devices.empty()) {
+        const std::string dir = mount + path;
+        const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!fd) throw_errno("linux.resources.devices: open cgroup " + dir);
+        devices::install(fd.get(), dir, devices::build_program(devices::effective_rules(resources.devices)));
+    }
+}
+
+void apply_v1_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources, Apply when) {
+    validate(resources);
+    if (checks_memory_usage(resources, when)) {
+        const Hierarchy* memory = layout.v1_hierarchy("memory");
+        if (memory == nullptr) {
+            throw Error("linux.resources.memory.checkBeforeUpdate: the memory controller is not mounted on this host");
+        }
+        check_memory_usage(*resources.memory, memory->mount_point + path + "/memory.usage_in_bytes");
     }
     oci::LinuxResources v1_part = resources;
-    if (when == Apply::Create && hierarchy_for(layout, "devices") != nullptr) {
+    if (when == Apply::Create && layout.v1_hierarchy("devices") != nullptr) {
         // Start from deny-all: the new cgroup inherited its parent's list.
         v1_part.devices.insert(v1_part.devices.begin(), oci::LinuxDeviceCgroup{});
     }
     std::vector<FileWrite> unified_writes;
-    if (!hierarchy_for(layout, "hugetlb") && !resources.hugepageLimits.empty() && !layout.unified_mount.empty()) {
+    if (!layout.v1_hierarchy("hugetlb") && !resources.hugepageLimits.empty() && !layout.unified_mount.empty()) {
         oci::LinuxResources hugetlb_only;
         hugetlb_only.hugepageLimits = resources.hugepageLimits;
         unified_writes = v2_writes(hugetlb_only);
@@ -405,7 +404,7 @@ void apply_resources(const Layout& layout, const std::string& path, const oci::L
     const std::vector<FileWrite> writes = v1_writes(v1_part);
     for (size_t i = 0; i < writes.size(); ++i) {
         const FileWrite& w = writes[i];
-        const Hierarchy* h = hierarchy_for(layout, w.controller);
+        const Hierarchy* h = layout.v1_hierarchy(w.controller);
         if (h == nullptr) {
             throw Error("linux.resources: the " + w.controller + " cgroup controller is not mounted on this host (needed for " +
                         w.file + ")");

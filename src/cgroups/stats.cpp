@@ -1,43 +1,18 @@
-// Freezing and resource statistics of a container cgroup.
+// Resource statistics of a container cgroup, in runc's `events --stats` shape, from cgroup2 and
+// from v1 files.
 #include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <sstream>
-#include <thread>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/cgroupfs.hpp"
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
 
 namespace hull::cgroups {
 
 namespace {
-
-constexpr auto freeze_timeout = std::chrono::seconds(10);
-
-std::string read_trimmed(const std::string& path) {
-    std::string text = sys::read_file(path);
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    return text;
-}
-
-// "key value" lines (memory.stat, cpu.stat, memory.events) as a map.
-std::map<std::string, uint64_t> read_keyed(const std::string& path) {
-    std::map<std::string, uint64_t> values;
-    std::string text;
-    try {
-        text = sys::read_file(path);
-    } catch (const Error&) {
-        return values;
-    }
-    std::stringstream lines(text);
-    std::string key;
-    uint64_t value = 0;
-    while (lines >> key >> value) values[key] = value;
-    return values;
-}
 
 uint64_t read_number(const std::string& path) {
     try {
@@ -48,88 +23,6 @@ uint64_t read_number(const std::string& path) {
         return 0;
     }
 }
-
-const Hierarchy* find_v1(const Layout& layout, const std::string& controller) {
-    for (const auto& h : layout.v1) {
-        if (std::find(h.controllers.begin(), h.controllers.end(), controller) != h.controllers.end()) return &h;
-    }
-    return nullptr;
-}
-
-// One write to freezer.state, retried on the transient errors a busy freezer gives.
-void write_state(const std::string& file, const char* state) {
-    for (int attempt = 0;; ++attempt) {
-        try {
-            sys::write_file(file, state);
-            return;
-        } catch (const Error& e) {
-            if ((e.code() != EBUSY && e.code() != EAGAIN && e.code() != EINTR) || attempt == 100) throw;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-}
-
-// The v1 freezer passes through FREEZING, where it can stay while a task will not stop (one in
-// vfork, or forking as fast as the freezer walks the cgroup). As runc does: keep asking, and
-// when FREEZING lasts, thaw and start over; a freeze that never settles is undone, so a failed
-// pause leaves the container running, not half frozen. Thawing has no transient state, but is
-// re-asked until the file says so.
-void set_v1_frozen(const std::string& file, bool frozen, std::chrono::steady_clock::time_point deadline) {
-    if (!frozen) {
-        while (true) {
-            write_state(file, "THAWED");
-            if (read_trimmed(file) == "THAWED") return;
-            if (std::chrono::steady_clock::now() > deadline) throw Error(file + ": still not THAWED");
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-    }
-    for (int round = 1;; ++round) {
-        write_state(file, "FROZEN");
-        for (int wait = 0; wait < 50; ++wait) {  // up to ~50 ms a round
-            const std::string state = read_trimmed(file);
-            if (state == "FROZEN") return;
-            if (state == "THAWED") write_state(file, "FROZEN");  // someone thawed it: ask again
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        if (std::chrono::steady_clock::now() > deadline) {
-            write_state(file, "THAWED");
-            throw Error(file + ": the cgroup did not freeze within " + std::to_string(freeze_timeout.count()) +
-                            " s (still FREEZING after " + std::to_string(round) + " rounds); thawed again",
-                        EBUSY);
-        }
-        write_state(file, "THAWED");
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-}
-
-}  // namespace
-
-bool Cgroup::frozen_in_effect() const {
-    if (frozen()) return true;
-    if (layout_.unified_mount.empty()) return false;
-    try {
-        return read_keyed(layout_.unified_mount + path_ + "/cgroup.events")["frozen"] == 1;
-    } catch (const Error&) {
-        return false;
-    }
-}
-
-void Cgroup::set_frozen(bool frozen) const {
-    const auto deadline = std::chrono::steady_clock::now() + freeze_timeout;
-    if (const Hierarchy* freezer = find_v1(layout_, "freezer"); freezer != nullptr && layout_.mode != Mode::Unified) {
-        set_v1_frozen(freezer->mount_point + path_ + "/freezer.state", frozen, deadline);
-        return;
-    }
-    if (layout_.unified_mount.empty()) throw Error("pause/resume: no freezer cgroup on this host");
-    const std::string dir = layout_.unified_mount + path_;
-    sys::write_file(dir + "/cgroup.freeze", frozen ? "1" : "0");
-    while (read_keyed(dir + "/cgroup.events")["frozen"] != (frozen ? 1u : 0u)) {
-        if (std::chrono::steady_clock::now() > deadline) throw Error(dir + "/cgroup.events: the freezer did not settle");
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-}
-
-namespace {
 
 // The page sizes of /sys/kernel/mm/hugepages in the names cgroup files use ("2MB", "1GB").
 std::vector<std::string> hugepage_sizes() {
@@ -237,48 +130,53 @@ oci::Json blkio_v2(const std::string& path) {
     return blkio;
 }
 
+// The shape of runc's `events --stats` (its types.Stats): what runc-reading tools expect.
+oci::Json empty_stats() {
+    return {{"cpu", oci::Json::object()}, {"memory", oci::Json::object()}, {"pids", oci::Json::object()},
+            {"blkio", oci::Json::object()}, {"hugetlb", oci::Json::object()}};
+}
+
+// cgroup2 hugetlb: a pure v2 host, and a hybrid one without a v1 hugetlb hierarchy.
+void hugetlb_v2(oci::Json& data, const std::string& dir) {
+    for (const auto& size : hugepage_sizes()) {
+        const std::string file = dir + "/hugetlb." + size;
+        if (::access((file + ".current").c_str(), F_OK) != 0) continue;
+        data["hugetlb"][size] = {{"usage", read_number(file + ".current")}, {"failcnt", read_keyed(file + ".events")["max"]}};
+    }
+}
+
 }  // namespace
 
-// The shape of runc's `events --stats` (its types.Stats): what runc-reading tools expect.
-oci::Json Cgroup::stats() const {
-    oci::Json data = {{"cpu", oci::Json::object()}, {"memory", oci::Json::object()}, {"pids", oci::Json::object()},
-                      {"blkio", oci::Json::object()}, {"hugetlb", oci::Json::object()}};
-    const std::vector<std::string> page_sizes = hugepage_sizes();
-    // cgroup2 hugetlb (and, on a hybrid host, whatever else is only on cgroup2).
-    const auto hugetlb_v2 = [&](const std::string& dir) {
-        for (const auto& size : page_sizes) {
-            const std::string file = dir + "/hugetlb." + size;
-            if (::access((file + ".current").c_str(), F_OK) != 0) continue;
-            data["hugetlb"][size] = {{"usage", read_number(file + ".current")},
-                                     {"failcnt", read_keyed(file + ".events")["max"]}};
-        }
-    };
-    if (layout_.mode == Mode::Unified) {
-        const std::string dir = layout_.unified_mount + path_;
-        auto cpu = read_keyed(dir + "/cpu.stat");
-        data["cpu"] = {{"usage", {{"total", cpu["usage_usec"] * 1000}, {"kernel", cpu["system_usec"] * 1000},
-                                  {"user", cpu["user_usec"] * 1000}}},
-                       {"throttling", {{"periods", cpu["nr_periods"]}, {"throttled_periods", cpu["nr_throttled"]},
-                                       {"throttled_time", cpu["throttled_usec"] * 1000}}}};
-        const auto raw = read_keyed(dir + "/memory.stat");
-        const uint64_t usage = read_number(dir + "/memory.current");
-        const uint64_t limit = read_number(dir + "/memory.max");
-        const uint64_t swap_limit = read_number(dir + "/memory.swap.max");
-        // Like runc: swap is reported as memory+swap, the way cgroup v1's memsw counts it.
-        data["memory"] = {{"cache", raw.count("file") ? raw.at("file") : 0},
-                          {"usage", {{"usage", usage}, {"limit", limit}, {"max", read_number(dir + "/memory.peak")},
-                                     {"failcnt", read_keyed(dir + "/memory.events")["max"]}}},
-                          {"swap", {{"usage", usage + read_number(dir + "/memory.swap.current")},
-                                    {"limit", swap_limit == UINT64_MAX || limit == UINT64_MAX ? UINT64_MAX : swap_limit + limit},
-                                    {"failcnt", read_keyed(dir + "/memory.swap.events")["max"]}}},
-                          {"raw", raw}};
-        data["pids"] = {{"current", read_number(dir + "/pids.current")}, {"limit", read_number(dir + "/pids.max")}};
-        data["blkio"] = blkio_v2(dir + "/io.stat");
-        hugetlb_v2(dir);
-        return data;
-    }
-    if (const Hierarchy* h = find_v1(layout_, "cpuacct")) {
-        const std::string dir = h->mount_point + path_;
+oci::Json stats_v2(const std::string& dir) {
+    oci::Json data = empty_stats();
+    auto cpu = read_keyed(dir + "/cpu.stat");
+    data["cpu"] = {{"usage", {{"total", cpu["usage_usec"] * 1000}, {"kernel", cpu["system_usec"] * 1000},
+                              {"user", cpu["user_usec"] * 1000}}},
+                   {"throttling", {{"periods", cpu["nr_periods"]}, {"throttled_periods", cpu["nr_throttled"]},
+                                   {"throttled_time", cpu["throttled_usec"] * 1000}}}};
+    const auto raw = read_keyed(dir + "/memory.stat");
+    const uint64_t usage = read_number(dir + "/memory.current");
+    const uint64_t limit = read_number(dir + "/memory.max");
+    const uint64_t swap_limit = read_number(dir + "/memory.swap.max");
+    // Like runc: swap is reported as memory+swap, the way cgroup v1's memsw counts it.
+    data["memory"] = {{"cache", raw.count("file") ? raw.at("file") : 0},
+                      {"usage", {{"usage", usage}, {"limit", limit}, {"max", read_number(dir + "/memory.peak")},
+                                 {"failcnt", read_keyed(dir + "/memory.events")["max"]}}},
+                      {"swap", {{"usage", usage + read_number(dir + "/memory.swap.current")},
+                                {"limit", swap_limit == UINT64_MAX || limit == UINT64_MAX ? UINT64_MAX : swap_limit + limit},
+                                {"failcnt", read_keyed(dir + "/memory.swap.events")["max"]}}},
+                      {"raw", raw}};
+    data["pids"] = {{"current", read_number(dir + "/pids.current")}, {"limit", read_number(dir + "/pids.max")}};
+    data["blkio"] = blkio_v2(dir + "/io.stat");
+    hugetlb_v2(data, dir);
+    return data;
+}
+
+oci::Json stats_v1(const Cgroup& cgroup) {
+    oci::Json data = empty_stats();
+    const Layout& layout = cgroup.layout();
+    if (const Hierarchy* h = layout.v1_hierarchy("cpuacct")) {
+        const std::string dir = cgroup.dir(*h);
         auto stat = read_keyed(dir + "/cpuacct.stat");
         const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
         const auto per_cpu = [&](const std::string& file) {
@@ -297,13 +195,13 @@ oci::Json Cgroup::stats() const {
         if (auto sys_ns = per_cpu("cpuacct.usage_percpu_sys"); !sys_ns.empty()) data["cpu"]["usage"]["percpu_kernel"] = sys_ns;
         if (auto user_ns = per_cpu("cpuacct.usage_percpu_user"); !user_ns.empty()) data["cpu"]["usage"]["percpu_user"] = user_ns;
     }
-    if (const Hierarchy* h = find_v1(layout_, "cpu")) {
-        auto stat = read_keyed(h->mount_point + path_ + "/cpu.stat");
+    if (const Hierarchy* h = layout.v1_hierarchy("cpu")) {
+        auto stat = read_keyed(cgroup.dir(*h) + "/cpu.stat");
         data["cpu"]["throttling"] = {{"periods", stat["nr_periods"]}, {"throttled_periods", stat["nr_throttled"]},
                                      {"throttled_time", stat["throttled_time"]}};
     }
-    if (const Hierarchy* h = find_v1(layout_, "memory")) {
-        const std::string dir = h->mount_point + path_;
+    if (const Hierarchy* h = layout.v1_hierarchy("memory")) {
+        const std::string dir = cgroup.dir(*h);
         const auto raw = read_keyed(dir + "/memory.stat");
         data["memory"] = {{"cache", raw.count("cache") ? raw.at("cache") : 0},
                           {"usage", memory_entry_v1(dir, "memory")},
@@ -312,37 +210,31 @@ oci::Json Cgroup::stats() const {
                           {"kernelTCP", memory_entry_v1(dir, "memory.kmem.tcp")},
                           {"raw", raw}};
     }
-    if (const Hierarchy* h = find_v1(layout_, "pids")) {
-        const std::string dir = h->mount_point + path_;
+    if (const Hierarchy* h = layout.v1_hierarchy("pids")) {
+        const std::string dir = cgroup.dir(*h);
         // runc reports an unlimited v1 pids.max as 0.
         const uint64_t limit = read_number(dir + "/pids.max");
         data["pids"] = {{"current", read_number(dir + "/pids.current")}, {"limit", limit == UINT64_MAX ? 0 : limit}};
     }
-    if (const Hierarchy* h = find_v1(layout_, "blkio")) {
-        const std::string dir = h->mount_point + path_ + "/blkio.throttle.";
+    if (const Hierarchy* h = layout.v1_hierarchy("blkio")) {
+        const std::string dir = cgroup.dir(*h) + "/blkio.throttle.";
         for (const auto& [key, file] : {std::pair{"ioServiceBytesRecursive", "io_service_bytes_recursive"},
                                         std::pair{"ioServicedRecursive", "io_serviced_recursive"}}) {
             if (auto entries = blkio_entries_v1(dir + file); !entries.empty()) data["blkio"][key] = entries;
         }
     }
-    if (const Hierarchy* h = find_v1(layout_, "hugetlb")) {
-        const std::string dir = h->mount_point + path_;
-        for (const auto& size : page_sizes) {
+    if (const Hierarchy* h = layout.v1_hierarchy("hugetlb")) {
+        const std::string dir = cgroup.dir(*h);
+        for (const auto& size : hugepage_sizes()) {
             const std::string file = dir + "/hugetlb." + size;
             data["hugetlb"][size] = {{"usage", read_number(file + ".usage_in_bytes")},
                                      {"max", read_number(file + ".max_usage_in_bytes")},
                                      {"failcnt", read_number(file + ".failcnt")}};
         }
-    } else if (!layout_.unified_mount.empty()) {
-        hugetlb_v2(layout_.unified_mount + path_);  // hybrid: hugetlb lives on cgroup2
+    } else if (!layout.unified_mount.empty()) {
+        hugetlb_v2(data, cgroup.unified_dir());  // hybrid: hugetlb lives on cgroup2
     }
     return data;
-}
-
-uint64_t Cgroup::oom_kills() const {
-    if (layout_.mode == Mode::Unified) return read_keyed(layout_.unified_mount + path_ + "/memory.events")["oom_kill"];
-    if (const Hierarchy* h = find_v1(layout_, "memory")) return read_keyed(h->mount_point + path_ + "/memory.oom_control")["oom_kill"];
-    return 0;
 }
 
 }  // namespace hull::cgroups

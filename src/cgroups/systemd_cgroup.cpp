@@ -1,11 +1,11 @@
 // The systemd cgroup driver: slice:prefix:name paths and transient scopes over D-Bus.
-#include "hull/systemd_cgroup.hpp"
+#include "cgroups/systemd_cgroup.hpp"
 
 #include <unistd.h>
 
 #include <cstdlib>
 
-#include "hull/cgroup_resources.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
 
 namespace hull::cgroups::systemd {

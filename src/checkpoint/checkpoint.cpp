@@ -8,12 +8,12 @@
 #include <climits>
 #include <optional>
 
-#include "criu.hpp"
+#include "checkpoint/criu.hpp"
+#include "container/container.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/subprocess.hpp"
 #include "hull/syscall.hpp"
-#include "src/container/container.hpp"
 
 namespace hull {
 

@@ -1,4 +1,4 @@
-#include "criu.hpp"
+#include "checkpoint/criu.hpp"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -10,13 +10,13 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/mountinfo.hpp"
 #include "hull/error.hpp"
-#include "hull/mountinfo.hpp"
-#include "hull/syscall.hpp"
-#include "src/rootfs/bind.hpp"
-#include "src/rootfs/mount_options.hpp"
 #include "hull/subprocess.hpp"
+#include "hull/syscall.hpp"
 #include "oci/version.hpp"
+#include "rootfs/bind.hpp"
+#include "rootfs/mount_options.hpp"
 
 namespace hull::criu {
 

@@ -10,18 +10,18 @@
 #include <fstream>
 #include <optional>
 
-#include "criu.hpp"
-#include "hull/cgroup_manager.hpp"
+#include "cgroups/manager.hpp"
+#include "checkpoint/criu.hpp"
+#include "common/unix_socket.hpp"
+#include "container/config.hpp"
+#include "container/lifecycle_internal.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
-#include "hull/seccomp.hpp"
 #include "hull/state_store.hpp"
 #include "hull/subprocess.hpp"
 #include "hull/syscall.hpp"
-#include "hull/terminal.hpp"
-#include "hull/unix_socket.hpp"
-#include "src/container/config.hpp"
-#include "src/container/lifecycle_internal.hpp"
+#include "seccomp/seccomp.hpp"
+#include "terminal/terminal.hpp"
 
 namespace hull {
 

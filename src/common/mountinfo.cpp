@@ -1,4 +1,4 @@
-#include "hull/mountinfo.hpp"
+#include "common/mountinfo.hpp"
 
 #include <algorithm>
 #include <sstream>

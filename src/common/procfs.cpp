@@ -1,4 +1,4 @@
-#include "hull/procfs.hpp"
+#include "common/procfs.hpp"
 
 #include <fcntl.h>
 #include <linux/magic.h>

@@ -12,9 +12,9 @@
 
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
-#include "hull/process.hpp"
 #include "hull/syscall.hpp"
 #include "oci/version.hpp"
+#include "process/process.hpp"
 
 extern char** environ;
 

@@ -1,4 +1,4 @@
-#include "hull/unix_socket.hpp"
+#include "common/unix_socket.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>

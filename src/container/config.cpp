@@ -1,16 +1,16 @@
-#include "config.hpp"
+#include "container/config.hpp"
 
 #include <sys/stat.h>
 
 #include <climits>
 #include <cstdlib>
 
+#include "container/lifecycle_internal.hpp"
+#include "container/process_setup.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
-#include "hull/net_devices.hpp"
-#include "hull/rootfs.hpp"
-#include "lifecycle_internal.hpp"
-#include "process_setup.hpp"
+#include "namespaces/net_devices.hpp"
+#include "rootfs/rootfs.hpp"
 
 namespace hull::container {
 

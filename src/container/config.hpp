@@ -5,13 +5,13 @@
 #include <optional>
 #include <string>
 
-#include "hull/lsm.hpp"
-#include "hull/namespaces.hpp"
-#include "hull/placement.hpp"
-#include "hull/resctrl.hpp"
-#include "hull/seccomp.hpp"
+#include "namespaces/namespaces.hpp"
 #include "oci/config.hpp"
 #include "oci/state.hpp"
+#include "process/lsm.hpp"
+#include "process/placement.hpp"
+#include "resctrl/resctrl.hpp"
+#include "seccomp/seccomp.hpp"
 
 namespace hull::container {
 

@@ -1,4 +1,4 @@
-#include "container.hpp"
+#include "container/container.hpp"
 
 #include <dirent.h>
 #include <poll.h>
@@ -9,9 +9,9 @@
 #include <cctype>
 #include <utility>
 
+#include "container/lifecycle_internal.hpp"
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
-#include "lifecycle_internal.hpp"
 
 namespace hull::container {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hull/cgroup_manager.hpp"
+#include "cgroups/manager.hpp"
 #include "hull/container.hpp"
 #include "hull/fd.hpp"
 #include "hull/state_store.hpp"

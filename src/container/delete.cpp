@@ -6,14 +6,14 @@
 
 #include <optional>
 
-#include "container.hpp"
+#include "container/container.hpp"
+#include "hooks/hooks.hpp"
 #include "hull/error.hpp"
-#include "hull/hooks.hpp"
 #include "hull/log.hpp"
-#include "hull/net_devices.hpp"
-#include "hull/resctrl.hpp"
-#include "hull/rootfs.hpp"
 #include "hull/syscall.hpp"
+#include "namespaces/net_devices.hpp"
+#include "resctrl/resctrl.hpp"
+#include "rootfs/rootfs.hpp"
 
 namespace hull {
 

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <thread>
 
-#include "container.hpp"
+#include "container/container.hpp"
 #include "hull/error.hpp"
 
 namespace hull {

@@ -14,25 +14,25 @@
 #include <optional>
 #include <sstream>
 
-#include "hull/cgroup_manager.hpp"
+#include "cgroups/manager.hpp"
+#include "common/unix_socket.hpp"
+#include "container/container.hpp"
+#include "container/lifecycle_internal.hpp"
+#include "container/process_setup.hpp"
+#include "container/sync.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
-#include "hull/lsm.hpp"
-#include "hull/namespaces.hpp"
-#include "hull/placement.hpp"
-#include "hull/process.hpp"
-#include "hull/resctrl.hpp"
-#include "hull/seccomp.hpp"
 #include "hull/state_store.hpp"
 #include "hull/syscall.hpp"
-#include "hull/terminal.hpp"
-#include "hull/unix_socket.hpp"
-#include "container.hpp"
-#include "lifecycle_internal.hpp"
+#include "namespaces/namespaces.hpp"
 #include "oci/error.hpp"
-#include "process_setup.hpp"
-#include "sync.hpp"
+#include "process/lsm.hpp"
+#include "process/placement.hpp"
+#include "process/process.hpp"
+#include "resctrl/resctrl.hpp"
+#include "seccomp/seccomp.hpp"
+#include "terminal/terminal.hpp"
 
 namespace hull::container {
 

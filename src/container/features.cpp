@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "hull/container.hpp"
-#include "hull/namespaces.hpp"
-#include "hull/process.hpp"
-#include "hull/rootfs.hpp"
-#include "hull/seccomp.hpp"
+#include "namespaces/namespaces.hpp"
+#include "process/process.hpp"
+#include "rootfs/rootfs.hpp"
+#include "seccomp/seccomp.hpp"
 
 namespace hull {
 

@@ -9,8 +9,8 @@
 
 #include <array>
 
+#include "container/lifecycle_internal.hpp"
 #include "hull/error.hpp"
-#include "lifecycle_internal.hpp"
 
 namespace hull::container {
 

@@ -1,4 +1,4 @@
-#include "init.hpp"
+#include "container/init.hpp"
 
 #include <fcntl.h>
 #include <linux/keyctl.h>
@@ -13,18 +13,18 @@
 #include <climits>
 #include <cstring>
 
+#include "container/lifecycle_internal.hpp"
+#include "container/process_setup.hpp"
+#include "container/sync.hpp"
+#include "hooks/hooks.hpp"
 #include "hull/error.hpp"
-#include "hull/hooks.hpp"
 #include "hull/log.hpp"
-#include "hull/process.hpp"
-#include "hull/rootfs.hpp"
-#include "hull/seccomp.hpp"
 #include "hull/syscall.hpp"
-#include "hull/terminal.hpp"
-#include "lifecycle_internal.hpp"
 #include "oci/state.hpp"
-#include "process_setup.hpp"
-#include "sync.hpp"
+#include "process/process.hpp"
+#include "rootfs/rootfs.hpp"
+#include "seccomp/seccomp.hpp"
+#include "terminal/terminal.hpp"
 
 namespace hull::container {
 
@@ -142,21 +142,17 @@ void enter_namespaces(const InitContext& ctx, const SyncChannel& sync) {
     }
 
     rootfs::Context rootfs_ctx;
-    rootfs_ctx.spec = &spec;
+    rootfs_ctx.config = &config;
     rootfs_ctx.rootfs = config.rootfs;
     if (ctx.overlay) {
         rootfs::mount_overlay(config.rootfs, *ctx.overlay);
         rootfs_ctx.rootfs = ctx.overlay->merged;
     }
-    rootfs_ctx.bundle = config.bundle;
     // The container's own user namespace, or the one hull runs in (rootless podman's).
     rootfs_ctx.user_namespace = plan.owns(CLONE_NEWUSER) || sys::unprivileged();
-    rootfs_ctx.cgroup_namespace = plan.owns(CLONE_NEWCGROUP);
     rootfs_ctx.cgroup_layout = ctx.cgroup_layout;
     rootfs_ctx.cgroup_path = ctx.cgroup_path;
     rootfs_ctx.no_pivot = ctx.no_pivot;
-    rootfs_ctx.host_mount_namespace = config.host_mount_namespace;
-    rootfs_ctx.mount_label = config.labels.mount_label;
     rootfs_ctx.host_trees = ctx.host_trees;
     rootfs::prepare(rootfs_ctx);
 

@@ -3,13 +3,13 @@
 
 #include <string>
 
-#include "config.hpp"
-#include "hull/cgroups.hpp"
-#include "hull/lsm.hpp"
-#include "hull/namespaces.hpp"
-#include "hull/placement.hpp"
-#include "hull/rootfs.hpp"
+#include "cgroups/layout.hpp"
+#include "container/config.hpp"
+#include "namespaces/namespaces.hpp"
 #include "oci/config.hpp"
+#include "process/lsm.hpp"
+#include "process/placement.hpp"
+#include "rootfs/rootfs.hpp"
 
 namespace hull::container {
 

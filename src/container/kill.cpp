@@ -1,7 +1,7 @@
 // `kill`: a signal to the container's process, or with --all to every process in its cgroup.
 #include <signal.h>
 
-#include "container.hpp"
+#include "container/container.hpp"
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
 

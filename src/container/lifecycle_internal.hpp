@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "hull/cgroup_manager.hpp"
+#include "cgroups/manager.hpp"
+#include "container/config.hpp"
 #include "hull/container.hpp"
 #include "hull/fd.hpp"
 #include "hull/state_store.hpp"
-#include "hull/terminal.hpp"
 #include "oci/state.hpp"
+#include "terminal/terminal.hpp"
 
 namespace hull::container {
 

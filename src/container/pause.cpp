@@ -1,5 +1,5 @@
 // `pause` and `resume`: freeze and thaw every process of the container through its cgroup.
-#include "container.hpp"
+#include "container/container.hpp"
 #include "hull/error.hpp"
 
 namespace hull {

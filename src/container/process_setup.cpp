@@ -1,4 +1,4 @@
-#include "process_setup.hpp"
+#include "container/process_setup.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,15 +10,15 @@
 #include <algorithm>
 #include <climits>
 
+#include "common/unix_socket.hpp"
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
 #include "hull/log.hpp"
-#include "hull/placement.hpp"
-#include "hull/process.hpp"
-#include "hull/seccomp.hpp"
 #include "hull/subprocess.hpp"
-#include "hull/unix_socket.hpp"
 #include "oci/version.hpp"
+#include "process/placement.hpp"
+#include "process/process.hpp"
+#include "seccomp/seccomp.hpp"
 
 namespace hull::container {
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "hull/lsm.hpp"
-#include "hull/seccomp.hpp"
 #include "oci/config.hpp"
+#include "process/lsm.hpp"
+#include "seccomp/seccomp.hpp"
 
 namespace hull::container {
 

@@ -1,9 +1,9 @@
 // `run`: create + start; in the foreground, the signal relay, the wait and the delete.
 #include <optional>
 
+#include "container/lifecycle_internal.hpp"
 #include "hull/container.hpp"
-#include "hull/terminal.hpp"
-#include "lifecycle_internal.hpp"
+#include "terminal/terminal.hpp"
 
 namespace hull {
 

@@ -3,9 +3,9 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "container.hpp"
+#include "container/container.hpp"
+#include "hooks/hooks.hpp"
 #include "hull/error.hpp"
-#include "hull/hooks.hpp"
 #include "hull/log.hpp"
 #include "hull/syscall.hpp"
 

@@ -1,5 +1,5 @@
 // `state`, `list` and `ps`: what the state store and the container's processes say.
-#include "container.hpp"
+#include "container/container.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
 

@@ -1,4 +1,4 @@
-#include "sync.hpp"
+#include "container/sync.hpp"
 
 #include <sys/socket.h>
 

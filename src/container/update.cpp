@@ -1,5 +1,5 @@
 // `update`: new resource limits for a container, written to its cgroup and recorded.
-#include "container.hpp"
+#include "container/container.hpp"
 #include "hull/error.hpp"
 
 namespace hull {

@@ -1,4 +1,4 @@
-#include "hull/hooks.hpp"
+#include "hooks/hooks.hpp"
 
 #include <chrono>
 

@@ -9,11 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/procfs.hpp"
 #include "hull/error.hpp"
-#include "hull/namespaces.hpp"
-#include "hull/procfs.hpp"
 #include "hull/subprocess.hpp"
 #include "hull/syscall.hpp"
+#include "namespaces/namespaces.hpp"
 
 namespace hull::ns {
 

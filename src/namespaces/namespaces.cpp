@@ -1,4 +1,4 @@
-#include "hull/namespaces.hpp"
+#include "namespaces/namespaces.hpp"
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -18,8 +18,8 @@
 #include <cstring>
 #include <set>
 
+#include "common/procfs.hpp"
 #include "hull/error.hpp"
-#include "hull/procfs.hpp"
 
 namespace hull::ns {
 

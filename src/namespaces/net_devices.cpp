@@ -1,4 +1,4 @@
-#include "hull/net_devices.hpp"
+#include "namespaces/net_devices.hpp"
 
 #include <fcntl.h>
 #include <linux/if_link.h>

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "hull/error.hpp"
-#include "hull/process.hpp"
+#include "process/process.hpp"
 
 namespace hull::process {
 

@@ -1,5 +1,5 @@
 // AppArmor and SELinux labels; the policy is described in include/hull/lsm.hpp.
-#include "hull/lsm.hpp"
+#include "process/lsm.hpp"
 
 #include <fcntl.h>
 #include <linux/magic.h>

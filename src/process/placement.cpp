@@ -1,4 +1,4 @@
-#include "hull/placement.hpp"
+#include "process/placement.hpp"
 
 #include <sched.h>
 #include <sys/syscall.h>

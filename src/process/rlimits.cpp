@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "hull/error.hpp"
-#include "hull/process.hpp"
+#include "process/process.hpp"
 
 namespace hull::process {
 

@@ -11,10 +11,10 @@
 
 #include <string>
 
+#include "common/procfs.hpp"
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
-#include "hull/process.hpp"
-#include "hull/procfs.hpp"
+#include "process/process.hpp"
 
 namespace hull::process {
 

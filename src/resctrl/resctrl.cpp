@@ -1,4 +1,4 @@
-#include "hull/resctrl.hpp"
+#include "resctrl/resctrl.hpp"
 
 #include <sys/stat.h>
 #include <sys/statfs.h>

@@ -1,4 +1,4 @@
-#include "bind.hpp"
+#include "rootfs/bind.hpp"
 
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -7,9 +7,9 @@
 
 #include <sstream>
 
-#include "fd_path.hpp"
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
+#include "rootfs/fd_path.hpp"
 
 namespace hull::rootfs {
 

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "hull/fd.hpp"
-#include "mount_options.hpp"
 #include "oci/config.hpp"
+#include "rootfs/mount_options.hpp"
 
 namespace hull::rootfs {
 

@@ -1,5 +1,5 @@
 // Recursive fd-relative copy for the tmpcopyup mount option.
-#include "copyup.hpp"
+#include "rootfs/copyup.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "devices.hpp"
+#include "rootfs/devices.hpp"
 
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -8,8 +8,8 @@
 
 #include <array>
 
-#include "fd_path.hpp"
 #include "hull/error.hpp"
+#include "rootfs/fd_path.hpp"
 
 namespace hull::rootfs {
 

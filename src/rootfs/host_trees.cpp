@@ -9,12 +9,12 @@
 #include <algorithm>
 #include <map>
 
-#include "bind.hpp"
 #include "hull/error.hpp"
-#include "hull/namespaces.hpp"
 #include "hull/syscall.hpp"
-#include "hull/rootfs.hpp"
-#include "mount_options.hpp"
+#include "namespaces/namespaces.hpp"
+#include "rootfs/bind.hpp"
+#include "rootfs/mount_options.hpp"
+#include "rootfs/rootfs.hpp"
 
 namespace hull::rootfs {
 

@@ -1,4 +1,4 @@
-#include "mount_options.hpp"
+#include "rootfs/mount_options.hpp"
 
 #include <linux/mount.h>
 #include <sys/mount.h>

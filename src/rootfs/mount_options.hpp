@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "hull/rootfs.hpp"
 #include "oci/config.hpp"
+#include "rootfs/rootfs.hpp"
 
 namespace hull::rootfs {
 

@@ -1,13 +1,13 @@
-#include "mount_plan.hpp"
+#include "rootfs/mount_plan.hpp"
 
-#include "bind.hpp"
 #include "hull/error.hpp"
-#include "hull/lsm.hpp"
+#include "process/lsm.hpp"
+#include "rootfs/bind.hpp"
 
 namespace hull::rootfs {
 
 std::vector<MountStep> plan_mounts(const Context& ctx) {
-    const oci::Spec& spec = *ctx.spec;
+    const oci::Spec& spec = ctx.spec();
     std::vector<MountStep> steps;
     steps.reserve(spec.mounts.size());
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
@@ -26,7 +26,7 @@ std::vector<MountStep> plan_mounts(const Context& ctx) {
         } else if (step.type == "cgroup") {
             step.kind = MountStep::Kind::Cgroup;
         } else {
-            if (lsm::takes_mount_label(step.type)) step.options.data = lsm::with_mount_label(step.options.data, ctx.mount_label);
+            if (lsm::takes_mount_label(step.type)) step.options.data = lsm::with_mount_label(step.options.data, ctx.mount_label());
             step.kind = step.options.copy_up ? MountStep::Kind::TmpfsCopyUp : MountStep::Kind::Filesystem;
             step.bind_host_sysfs_on_eperm = step.type == "sysfs" && ctx.user_namespace;
         }

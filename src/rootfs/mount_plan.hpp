@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "hull/rootfs.hpp"
-#include "mount_options.hpp"
+#include "rootfs/mount_options.hpp"
+#include "rootfs/rootfs.hpp"
 
 namespace hull::rootfs {
 

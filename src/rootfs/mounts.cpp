@@ -9,8 +9,8 @@
 #include <sstream>
 #include <vector>
 
-#include "fd_path.hpp"
 #include "hull/error.hpp"
+#include "rootfs/fd_path.hpp"
 
 namespace hull::rootfs {
 

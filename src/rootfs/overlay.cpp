@@ -2,7 +2,7 @@
 #include <sys/stat.h>
 
 #include "hull/error.hpp"
-#include "hull/rootfs.hpp"
+#include "rootfs/rootfs.hpp"
 
 namespace hull::rootfs {
 

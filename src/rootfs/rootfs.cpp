@@ -1,8 +1,9 @@
 // prepare: propagation, the rootfs bind, the config mounts, devices. enter: pivot_root and the
 // masked, read-only and root-readonly settings.
-#include "hull/rootfs.hpp"
+#include "rootfs/rootfs.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -14,19 +15,26 @@
 #include <cstdio>
 #include <vector>
 
-#include "bind.hpp"
-#include "copyup.hpp"
-#include "devices.hpp"
-#include "fd_path.hpp"
+#include "common/mountinfo.hpp"
+#include "container/config.hpp"
 #include "hull/error.hpp"
 #include "hull/log.hpp"
-#include "hull/lsm.hpp"
-#include "hull/mountinfo.hpp"
 #include "hull/syscall.hpp"
-#include "mount_options.hpp"
-#include "mount_plan.hpp"
+#include "process/lsm.hpp"
+#include "rootfs/bind.hpp"
+#include "rootfs/copyup.hpp"
+#include "rootfs/devices.hpp"
+#include "rootfs/fd_path.hpp"
+#include "rootfs/mount_options.hpp"
+#include "rootfs/mount_plan.hpp"
 
 namespace hull::rootfs {
+
+const oci::Spec& Context::spec() const { return config->spec; }
+bool Context::host_mount_namespace() const { return config->host_mount_namespace; }
+bool Context::cgroup_namespace() const { return config->namespaces.owns(CLONE_NEWCGROUP); }
+const std::optional<std::string>& Context::mount_label() const { return config->labels.mount_label; }
+
 
 namespace {
 
@@ -52,7 +60,7 @@ void set_propagation(int target_fd, unsigned long propagation, const std::string
 // `host_tree`: the tree the runtime cloned for this mount (open_host_trees), or -1: clone here.
 void bind_mount(const oci::Mount& m, const MountOptions& options, const Context& ctx, int root_fd, const std::string& what,
                 int host_tree = -1) {
-    const std::string source = bind_source(m, ctx.bundle);
+    const std::string source = bind_source(m, ctx.config->bundle);
     struct stat st {};
     // A tree the runtime cloned is stat'ed as it is: its source may be out of the container's reach.
     if ((host_tree >= 0 ? ::fstat(host_tree, &st) : ::stat(source.c_str(), &st)) != 0) throw_errno(what + ": source " + source);
@@ -136,7 +144,7 @@ void cgroup_mount(const oci::Mount& m, const MountOptions& options, const Contex
     MountOptions leaf = options;
     leaf.data.clear();
     if (layout.mode == cgroups::Mode::Unified) {
-        if (ctx.cgroup_namespace) {
+        if (ctx.cgroup_namespace()) {
             filesystem_mount("cgroup2", "cgroup2", m.destination, leaf, root_fd, what);
         } else {
             oci::Mount bind = m;
@@ -147,12 +155,12 @@ void cgroup_mount(const oci::Mount& m, const MountOptions& options, const Contex
     }
     MountOptions tmpfs = options;
     tmpfs.flags &= ~static_cast<unsigned long>(MS_RDONLY);
-    tmpfs.data = lsm::with_mount_label("mode=755", ctx.mount_label);
+    tmpfs.data = lsm::with_mount_label("mode=755", ctx.mount_label());
     filesystem_mount("tmpfs", "tmpfs", m.destination, tmpfs, root_fd, what);
     for (const auto& h : layout.v1) {
         const std::string name = hierarchy_name(h);
         const std::string destination = m.destination + "/" + name;
-        if (ctx.cgroup_namespace) {
+        if (ctx.cgroup_namespace()) {
             MountOptions v1 = leaf;
             for (const auto& c : h.controllers) v1.data += (v1.data.empty() ? "" : ",") + c;
             filesystem_mount("cgroup", "cgroup", destination, v1, root_fd, what + " [" + name + "]");
@@ -169,7 +177,7 @@ void cgroup_mount(const oci::Mount& m, const MountOptions& options, const Contex
     }
     if (layout.mode == cgroups::Mode::Hybrid) {
         const std::string destination = m.destination + "/unified";
-        if (ctx.cgroup_namespace) {
+        if (ctx.cgroup_namespace()) {
             filesystem_mount("cgroup2", "cgroup2", destination, leaf, root_fd, what + " [unified]");
         } else {
             oci::Mount bind = m;
@@ -328,7 +336,7 @@ void hide_host_proc_and_sys(const std::string& rootfs) {
 
 void pivot_into(const Context& ctx) {
     if (::chdir(ctx.rootfs.c_str()) != 0) throw_errno("chdir " + ctx.rootfs);
-    if (ctx.host_mount_namespace) {
+    if (ctx.host_mount_namespace()) {
         if (::chroot(".") != 0) throw_errno("chroot " + ctx.rootfs);
     } else if (ctx.no_pivot) {
         hide_host_proc_and_sys(ctx.rootfs);
@@ -377,7 +385,7 @@ void validate_mounts(const oci::Spec& spec) {
 }
 
 void prepare(const Context& ctx) {
-    const oci::Spec& spec = *ctx.spec;
+    const oci::Spec& spec = ctx.spec();
     const std::vector<MountStep> steps = plan_mounts(ctx);
     ::umask(0);
     const auto& propagation = spec.linux ? spec.linux->rootfsPropagation : std::nullopt;
@@ -388,7 +396,7 @@ void prepare(const Context& ctx) {
     const unsigned long setup_propagation =
         (root_propagation & (MS_SHARED | MS_UNBINDABLE)) ? MS_SLAVE | MS_REC : root_propagation;
     // In the runtime's own mount namespace neither / nor the rootfs mount is ours to change.
-    if (!ctx.host_mount_namespace) {
+    if (!ctx.host_mount_namespace()) {
         if (::mount(nullptr, "/", nullptr, setup_propagation, nullptr) != 0) throw_errno("set propagation of /");
         if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
             throw_errno("bind rootfs " + ctx.rootfs + " on itself");
@@ -428,11 +436,11 @@ void prepare(const Context& ctx) {
 void enter(const Context& ctx) { pivot_into(ctx); }
 
 void finalize(const Context& ctx) {
-    const oci::Spec& spec = *ctx.spec;
+    const oci::Spec& spec = ctx.spec();
     const UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open new root");
     if (spec.linux) {
-        mask_paths(spec.linux->maskedPaths, root.get(), ctx.mount_label);
+        mask_paths(spec.linux->maskedPaths, root.get(), ctx.mount_label());
         make_paths_readonly(spec.linux->readonlyPaths, root.get());
         log::debug("masked ", spec.linux->maskedPaths.size(), " paths, made ", spec.linux->readonlyPaths.size(),
                    " paths read-only");

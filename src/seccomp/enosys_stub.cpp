@@ -1,4 +1,4 @@
-#include "enosys_stub.hpp"
+#include "seccomp/enosys_stub.hpp"
 
 #include <linux/audit.h>
 #include <linux/seccomp.h>

@@ -1,5 +1,5 @@
 // linux.seccomp → libseccomp filter.
-#include "hull/seccomp.hpp"
+#include "seccomp/seccomp.hpp"
 
 #include <linux/audit.h>
 #include <linux/seccomp.h>
@@ -15,10 +15,10 @@
 #include <map>
 #include <memory>
 
-#include "enosys_stub.hpp"
+#include "common/unix_socket.hpp"
 #include "hull/error.hpp"
-#include "hull/unix_socket.hpp"
 #include "oci/version.hpp"
+#include "seccomp/enosys_stub.hpp"
 
 namespace hull::seccomp {
 

@@ -8,9 +8,9 @@
 
 #include <cstring>
 
+#include "common/unix_socket.hpp"
 #include "hull/error.hpp"
-#include "hull/terminal.hpp"
-#include "hull/unix_socket.hpp"
+#include "terminal/terminal.hpp"
 
 namespace hull::terminal {
 

@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "hull/error.hpp"
-#include "hull/terminal.hpp"
+#include "terminal/terminal.hpp"
 
 namespace hull::terminal {
 

@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "src/rootfs/mount_options.hpp"
 #include "oci/config.hpp"
 #include "oci/error.hpp"
 #include "oci/features.hpp"
 #include "oci/state.hpp"
+#include "rootfs/mount_options.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

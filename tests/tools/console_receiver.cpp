@@ -10,9 +10,9 @@
 #include <cstring>
 #include <string>
 
+#include "common/unix_socket.hpp"
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
-#include "hull/unix_socket.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 2) {

@@ -18,9 +18,9 @@
 #include <cstring>
 #include <string>
 
+#include "common/unix_socket.hpp"
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
-#include "hull/unix_socket.hpp"
 
 int main(int argc, char** argv) {
     bool continue_calls = false;

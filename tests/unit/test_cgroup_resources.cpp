@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "hull/cgroup_resources.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
 
 namespace fs = std::filesystem;
@@ -141,8 +141,6 @@ protected:
             std::ofstream(dir + "/cgroup.subtree_control") << "";
         }
         for (const char* file : {"memory.max", "pids.max", "cpu.max"}) std::ofstream(root_ + "/a/c1/" + file) << "max\n";
-        layout_.mode = hull::cgroups::Mode::Unified;
-        layout_.unified_mount = root_;
     }
     void TearDown() override { fs::remove_all(root_); }
     std::string read(const std::string& file) {
@@ -150,11 +148,10 @@ protected:
         return std::string((std::istreambuf_iterator<char>(in)), {});
     }
     std::string root_;
-    hull::cgroups::Layout layout_;
 };
 
 TEST_F(FakeV2Test, WritesFilesAndEnablesControllersInEachParent) {
-    hull::cgroups::apply_resources(layout_, "/a/c1", resources(R"({"memory": {"limit": 1048576}, "pids": {"limit": 9}})"));
+    hull::cgroups::apply_v2_resources(root_, "/a/c1", resources(R"({"memory": {"limit": 1048576}, "pids": {"limit": 9}})"));
     EXPECT_EQ(read("/a/c1/memory.max"), "1048576");
     EXPECT_EQ(read("/a/c1/pids.max"), "9");
     EXPECT_EQ(read("/cgroup.subtree_control"), "+memory +pids");
@@ -163,7 +160,7 @@ TEST_F(FakeV2Test, WritesFilesAndEnablesControllersInEachParent) {
 
 TEST_F(FakeV2Test, AMissingControllerIsAClearError) {
     try {
-        hull::cgroups::apply_resources(layout_, "/a/c1", resources(R"({"hugepageLimits": [{"pageSize": "2MB", "limit": 1}]})"));
+        hull::cgroups::apply_v2_resources(root_, "/a/c1", resources(R"({"hugepageLimits": [{"pageSize": "2MB", "limit": 1}]})"));
         FAIL();
     } catch (const hull::Error& e) {
         EXPECT_NE(std::string(e.what()).find("the hugetlb controller is not available"), std::string::npos) << e.what();
@@ -207,7 +204,7 @@ TEST(ResourcesValidationTest, UnifiedMayNotMoveOrKillProcesses) {
 
 TEST_F(FakeV2Test, AnUnknownUnifiedKeyIsAClearError) {
     try {
-        hull::cgroups::apply_resources(layout_, "/a/c1", resources(R"({"unified": {"memory.bogus": "1", "pids.max": "3"}})"));
+        hull::cgroups::apply_v2_resources(root_, "/a/c1", resources(R"({"unified": {"memory.bogus": "1", "pids.max": "3"}})"));
         FAIL();
     } catch (const hull::Error& e) {
         EXPECT_NE(std::string(e.what()).find("unified[\"memory.bogus\"]"), std::string::npos) << e.what();

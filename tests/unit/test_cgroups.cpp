@@ -7,9 +7,10 @@
 #include <functional>
 #include <fstream>
 
-#include "hull/cgroup_manager.hpp"
-#include "hull/cgroup_resources.hpp"
-#include "hull/cgroups.hpp"
+#include "cgroups/cgroup.hpp"
+#include "cgroups/layout.hpp"
+#include "cgroups/manager.hpp"
+#include "cgroups/resources.hpp"
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
 
@@ -92,7 +93,7 @@ protected:
 TEST_F(FakeCgroupFsTest, CreateRemovesOnlyWhatItMadeWhenNotReleased) {
     {
         fs::create_directories(root_ + "/cpuset/existing");
-        auto cgroup = hull::cgroups::Cgroup::create(layout_, "/existing");
+        auto cgroup = hull::cgroups::Cgroup::create(layout_, "/existing", {});
         EXPECT_TRUE(fs::is_directory(root_ + "/memory/existing"));
     }
     EXPECT_TRUE(fs::is_directory(root_ + "/memory/existing"));  // pre-existing: kept
@@ -101,7 +102,7 @@ TEST_F(FakeCgroupFsTest, CreateRemovesOnlyWhatItMadeWhenNotReleased) {
 TEST_F(FakeCgroupFsTest, AFailedCreateCleansUp) {
     // cpuset.cpus can't be inherited into a plain directory that lacks the file: create fails
     // and the memory directories it made are gone again.
-    EXPECT_THROW(hull::cgroups::Cgroup::create(layout_, "/new/leaf"), hull::Error);
+    EXPECT_THROW(hull::cgroups::Cgroup::create(layout_, "/new/leaf", {}), hull::Error);
     EXPECT_FALSE(fs::exists(root_ + "/memory/new"));
 }
 
@@ -118,7 +119,7 @@ TEST_F(FakeCgroupFsTest, PureV2ParentsDelegateEveryMissingController) {
         std::ifstream in(file);
         return std::string((std::istreambuf_iterator<char>(in)), {});
     };
-    auto cgroup = hull::cgroups::Cgroup::create(v2, "/a/c1");
+    auto cgroup = hull::cgroups::Cgroup::create(v2, "/a/c1", {.delegate = true});
     EXPECT_EQ(read(v2.unified_mount + "/cgroup.subtree_control"), "+cpuset +memory +pids");
     EXPECT_EQ(read(v2.unified_mount + "/a/cgroup.subtree_control"), "memory pids\n");  // nothing missing: untouched
     EXPECT_TRUE(fs::is_directory(v2.unified_mount + "/a/c1"));
@@ -129,7 +130,7 @@ TEST(RealCgroupTest, ProcessJoinsEveryHierarchyAndDestroyKillsIt) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
     const auto layout = hull::cgroups::detect();
     const std::string path = "/hull-unit-" + std::to_string(::getpid());
-    auto cgroup = hull::cgroups::Cgroup::create(layout, path);
+    auto cgroup = hull::cgroups::Cgroup::create(layout, path, {});
     const pid_t child = ::fork();
     if (child == 0) {
         ::pause();
@@ -144,7 +145,7 @@ TEST(RealCgroupTest, ProcessJoinsEveryHierarchyAndDestroyKillsIt) {
         EXPECT_NE(text.find(":" + h.controllers.front() + ":" + path + "\n"), std::string::npos) << text;
     }
     EXPECT_EQ(cgroup.pids(), std::vector<pid_t>{child});
-    EXPECT_FALSE(cgroup.frozen());
+    EXPECT_FALSE(hull::cgroups::for_container(hull::cgroups::Driver::Cgroupfs, path, "", layout)->frozen());
     cgroup.destroy();
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
@@ -271,6 +272,44 @@ TEST(CgroupManagerTest, CgroupfsManagerKeepsTheRecordedPathAndTop) {
     EXPECT_EQ(manager->path(), "/hull/not-there");
     EXPECT_EQ(manager->created_top(), "/hull");
     EXPECT_EQ(manager->clone_target(), -1);
+}
+
+// The factory picks the cgroupfs driver by the host's layout, once: the v2 driver reads the
+// cgroup2 freezer and stats files, the v1 driver freezer.state and the v1 files, each in its own
+// (fake) tree, whichever else exists.
+TEST_F(FakeCgroupFsTest, TheLayoutPicksTheCgroupfsDriver) {
+    using hull::cgroups::Driver;
+    const auto write = [&](const std::string& file, const std::string& text) {
+        fs::create_directories(fs::path(root_ + file).parent_path());
+        std::ofstream(root_ + file) << text;
+    };
+    hull::cgroups::Layout v2;
+    v2.mode = Mode::Unified;
+    v2.unified_mount = root_ + "/unified";
+    write("/unified/c1/cgroup.freeze", "1\n");
+    write("/unified/c1/memory.events", "low 0\nhigh 0\nmax 0\noom 1\noom_kill 3\n");
+    write("/unified/c1/pids.current", "7\n");
+    write("/unified/c1/pids.max", "max\n");
+    const auto on_v2 = hull::cgroups::for_container(Driver::Cgroupfs, "/c1", "", v2);
+    EXPECT_TRUE(on_v2->frozen());
+    EXPECT_EQ(on_v2->oom_kills(), 3u);
+    EXPECT_EQ(on_v2->stats()["pids"]["current"], 7u);
+    EXPECT_EQ(on_v2->stats()["pids"]["limit"], UINT64_MAX);  // v2 reports "max" as is
+
+    hull::cgroups::Layout v1 = layout_;
+    v1.v1.push_back({root_ + "/freezer", {"freezer"}});
+    v1.v1.push_back({root_ + "/pids", {"pids"}});
+    write("/freezer/c1/freezer.state", "FROZEN\n");
+    write("/memory/c1/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+    write("/pids/c1/pids.current", "5\n");
+    write("/pids/c1/pids.max", "max\n");
+    const auto on_v1 = hull::cgroups::for_container(Driver::Cgroupfs, "/c1", "", v1);
+    EXPECT_TRUE(on_v1->frozen());
+    EXPECT_EQ(on_v1->oom_kills(), 2u);
+    EXPECT_EQ(on_v1->stats()["pids"]["current"], 5u);
+    EXPECT_EQ(on_v1->stats()["pids"]["limit"], 0u);  // runc reports an unlimited v1 pids.max as 0
+    write("/freezer/c1/freezer.state", "THAWED\n");
+    EXPECT_FALSE(on_v1->frozen());
 }
 
 }  // namespace

@@ -6,10 +6,10 @@
 
 #include <algorithm>
 
+#include "checkpoint/criu.hpp"
 #include "hull/error.hpp"
-#include "hull/terminal.hpp"
 #include "oci/config.hpp"
-#include "src/checkpoint/criu.hpp"
+#include "terminal/terminal.hpp"
 
 namespace {
 

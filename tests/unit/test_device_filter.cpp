@@ -5,7 +5,7 @@
 #include <cstring>
 #include <random>
 
-#include "hull/device_filter.hpp"
+#include "cgroups/device_filter.hpp"
 #include "hull/error.hpp"
 
 namespace dev = hull::cgroups::devices;

@@ -6,10 +6,10 @@
 #include <string>
 #include <string_view>
 
-#include "hull/log.hpp"
+#include "container/sync.hpp"
 #include "hull/fd.hpp"
+#include "hull/log.hpp"
 #include "hull/syscall.hpp"
-#include "src/container/sync.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "hull/error.hpp"
-#include "hull/lsm.hpp"
+#include "process/lsm.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "contrib/hull-net/cni.hpp"
+#include "cni.hpp"
 #include "hull/error.hpp"
 
 namespace {

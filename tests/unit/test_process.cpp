@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "hull/error.hpp"
-#include "hull/placement.hpp"
-#include "hull/process.hpp"
+#include "process/placement.hpp"
+#include "process/process.hpp"
 
 namespace {
 

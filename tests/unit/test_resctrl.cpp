@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "hull/error.hpp"
-#include "hull/resctrl.hpp"
+#include "resctrl/resctrl.hpp"
 
 namespace {
 

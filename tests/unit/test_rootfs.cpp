@@ -4,11 +4,12 @@
 
 #include <algorithm>
 
-#include "src/rootfs/bind.hpp"
-#include "src/rootfs/mount_options.hpp"
-#include "src/rootfs/mount_plan.hpp"
+#include "common/mountinfo.hpp"
+#include "container/config.hpp"
 #include "hull/error.hpp"
-#include "hull/mountinfo.hpp"
+#include "rootfs/bind.hpp"
+#include "rootfs/mount_options.hpp"
+#include "rootfs/mount_plan.hpp"
 
 using hull::rootfs::parse_mount_options;
 
@@ -178,10 +179,12 @@ TEST(MountPlanTest, EachMountGetsItsKindInConfigOrder) {
     spec.mounts = {mount_of("/proc", "proc", {}), mount_of("/data", "", {"rbind", "ro"}, "/srv"),
                    mount_of("/sys/fs/cgroup", "cgroup", {"ro"}), mount_of("/etc", "tmpfs", {"tmpcopyup"}),
                    mount_of("/sys", "sysfs", {"ro"}), mount_of("/run", "tmpfs", {"size=1m"})};
+    hull::container::ContainerConfig config;
+    config.spec = spec;
+    config.labels.mount_label = "system_u:object_r:container_file_t:s0";
     hull::rootfs::Context ctx;
-    ctx.spec = &spec;
+    ctx.config = &config;
     ctx.user_namespace = true;
-    ctx.mount_label = "system_u:object_r:container_file_t:s0";
     const auto steps = hull::rootfs::plan_mounts(ctx);
     using Kind = hull::rootfs::MountStep::Kind;
     ASSERT_EQ(steps.size(), 6u);
@@ -206,8 +209,10 @@ TEST(MountPlanTest, EachMountGetsItsKindInConfigOrder) {
 TEST(MountPlanTest, AMountWithoutTypeOrBindIsRefusedByIndex) {
     oci::Spec spec;
     spec.mounts = {mount_of("/proc", "proc", {}), mount_of("/x", "none", {"ro"}, "/srv")};
+    hull::container::ContainerConfig config;
+    config.spec = spec;
     hull::rootfs::Context ctx;
-    ctx.spec = &spec;
+    ctx.config = &config;
     try {
         hull::rootfs::plan_mounts(ctx);
         FAIL() << "a mount without a type was planned";

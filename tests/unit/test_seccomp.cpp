@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "hull/error.hpp"
-#include "hull/seccomp.hpp"
 #include "oci/config.hpp"
+#include "seccomp/seccomp.hpp"
 
 namespace {
 

@@ -2,7 +2,7 @@
 
 #include <csignal>
 
-#include "src/cli/flags.hpp"
+#include "cli/flags.hpp"
 #include "hull/container.hpp"
 #include "hull/error.hpp"
 #include "oci/error.hpp"

@@ -13,10 +13,10 @@
 #include <filesystem>
 #include <thread>
 
-#include "hull/dbus.hpp"
+#include "cgroups/dbus.hpp"
+#include "cgroups/systemd_cgroup.hpp"
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
-#include "hull/systemd_cgroup.hpp"
 
 namespace sd = hull::cgroups::systemd;
 namespace dbus = hull::dbus;

@@ -8,30 +8,40 @@
 #include <string>
 #include <vector>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/layout.hpp"
 #include "hull/fd.hpp"
-#include "hull/namespaces.hpp"
+#include "namespaces/namespaces.hpp"
 #include "oci/config.hpp"
+
+namespace hull::container {
+struct ContainerConfig;
+}  // namespace hull::container
 
 namespace hull::rootfs {
 
+// What prepare, enter and finalize read: the container's config (spec, bundle, namespace plan,
+// mount label), and what only the runtime knows.
 struct Context {
-    const oci::Spec* spec = nullptr;
-    std::string rootfs;           // absolute, canonical host path of root.path
-    std::string bundle;           // absolute bundle directory (relative bind sources resolve here)
-    bool user_namespace = false;  // in one (the container's or hull's): no mknod, devices are bound from the host
-    bool cgroup_namespace = false;
+    const container::ContainerConfig* config = nullptr;
+    std::string rootfs;           // config->rootfs, or the overlay mounted over it
+    // In a user namespace (the container's, or the one hull runs in): no mknod, devices are bound
+    // from the host, sysfs may need the host's bound.
+    bool user_namespace = false;
     const cgroups::Layout* cgroup_layout = nullptr;
     std::string cgroup_path;      // the container's cgroup path, for cgroup mounts without cgroupns
     bool no_pivot = false;        // --no-pivot: MS_MOVE + chroot instead of pivot_root
-    // No mount namespace in the config: the container shares the runtime's (runtime-spec: a type
-    // not listed is inherited). Mounts are made below the rootfs there, / is left alone, the
-    // process is chrooted; delete unmounts them (unmount_below).
-    bool host_mount_namespace = false;
-    std::optional<std::string> mount_label;  // linux.mountLabel when SELinux is enabled (hull/lsm.hpp)
     // Per config mount, a bind tree the runtime cloned in the host's mount namespace (-1: none).
     // See open_host_trees.
     std::vector<int> host_trees;
+
+    const oci::Spec& spec() const;
+    // No mount namespace in the config: the container shares the runtime's (runtime-spec: a type
+    // not listed is inherited). Mounts are made below the rootfs there, / is left alone, the
+    // process is chrooted; delete unmounts them (unmount_below).
+    bool host_mount_namespace() const;
+    bool cgroup_namespace() const;
+    // linux.mountLabel when SELinux is enabled (process/lsm.hpp).
+    const std::optional<std::string>& mount_label() const;
 };
 
 inline constexpr bool idmapped_mounts = true;  // what `features` reports (mountExtensions.idmap)

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "hull/dbus.hpp"
+#include "cgroups/dbus.hpp"
 #include "oci/config.hpp"
 
 namespace hull::cgroups::systemd {

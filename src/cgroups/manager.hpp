@@ -1,7 +1,8 @@
-// A container's cgroup behind one interface, whichever driver manages it: cgroupfs (the v2, hybrid
-// and v1 layouts, written as files), systemd (a transient scope over D-Bus, then files), or none
-// (rootless where no cgroup can be made). The driver is picked once, at create, recorded in the
-// state, and every later verb opens the same one.
+// A container's cgroup behind one interface, whichever driver manages it: cgroupfs (files, by the
+// host's layout: v2.cpp on a pure cgroup2 host, v1.cpp on a v1 or hybrid one), systemd (a
+// transient scope over D-Bus, then the cgroupfs driver's files), or none (rootless where no cgroup
+// can be made). The driver is picked once, at create, by one factory (manager.cpp), recorded in
+// the state, and every later verb opens the same one.
 #pragma once
 
 #include <sys/types.h>
@@ -14,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/layout.hpp"
 #include "oci/config.hpp"
 
 namespace hull::cgroups {

@@ -19,8 +19,8 @@
 #include <optional>
 #include <string>
 
+#include "common/procfs.hpp"
 #include "hull/fd.hpp"
-#include "hull/procfs.hpp"
 #include "oci/config.hpp"
 
 namespace hull::lsm {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "hull/cgroups.hpp"
+#include "cgroups/layout.hpp"
 #include "oci/config.hpp"
 
 namespace hull::cgroups {
@@ -25,16 +25,18 @@ uint64_t shares_to_weight(uint64_t shares);
 // blkio.weight (10..1000) → io.weight (1..10000).
 uint64_t blkio_to_io_weight(uint64_t weight);
 
-// Writes the resources into the container's cgroup `path`: v2 on a unified host (enabling the
-// controllers in each ancestor's cgroup.subtree_control), v1 on hybrid and legacy hosts (hugetlb
-// falls back to the cgroup2 tree of a hybrid host). A controller the config needs but the host
-// lacks is an error naming it.
-// On cgroup v2, device rules become an eBPF program (device_filter.hpp). `Create` always installs
-// the device rules (deny-all plus the default devices when the config has none); `Update` touches
-// them only when the new resources carry device rules.
+// Writes the resources into the container's cgroup `path`, refusing what the layout can't apply by
+// field; a controller the config needs but the host lacks is an error naming it. `Create` always
+// installs the device rules (deny-all plus the default devices when the config has none);
+// `Update` touches them only when the new resources carry device rules.
 enum class Apply { Create, Update };
-void apply_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources,
-                     Apply when = Apply::Update);
+// Pure cgroup v2 under `mount`: enables the controllers in each ancestor's cgroup.subtree_control;
+// device rules become an eBPF program (device_filter.hpp).
+void apply_v2_resources(const std::string& mount, const std::string& path, const oci::LinuxResources& resources,
+                        Apply when = Apply::Update);
+// v1 hierarchies (legacy and hybrid hosts); hugetlb falls back to the cgroup2 tree of a hybrid host.
+void apply_v1_resources(const Layout& layout, const std::string& path, const oci::LinuxResources& resources,
+                        Apply when = Apply::Update);
 
 // For a container without a cgroup (`why`: why_no_cgroup): every resource limit is refused in one
 // line naming linux.resources.<field>; the device rules, which podman and `spec` send to every
