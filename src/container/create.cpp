@@ -224,7 +224,6 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
     record.pid_start_time = sys::process_start_time(child);
     cgroup->place(child);
     record.cgroup_created_top = cgroup->created_top();
-    dir.save(record);
     sockets.container_end.reset();
     const SyncChannel sync(sockets.runtime_end.get());
 
@@ -243,7 +242,6 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         cgroup->place(pid);
         record.pid = pid;
         record.pid_start_time = sys::process_start_time(pid);
-        dir.save(record);
         int status = 0;
         while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
         }
@@ -255,6 +253,9 @@ pid_t create(const RuntimeOptions& runtime, const std::string& id, const CreateO
         rdt_guard.plan = &*config.rdt;
     }
     sync.send(Message::Go, std::to_string(pid));
+    // The pid is saved while the container process mounts, not before it may go on: a runtime
+    // killed before this closes the sync socket, and the init, waiting on it, exits.
+    dir.save(record);
 
     sync.expect(Message::RunCreateRuntimeHooks, "the mounts");
     NetDevicesGuard net_devices;

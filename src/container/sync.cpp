@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -25,9 +26,16 @@ void SyncChannel::send(Message type, const std::string& payload) const {
 }
 
 std::pair<Message, std::string> SyncChannel::receive() const {
-    std::vector<char> buffer(max_message);
     for (;;) {
+        // The message's length first (MSG_PEEK | MSG_TRUNC), then exactly that: the init runs
+        // this under the container's memory limit, and a buffer sized for the largest message
+        // would be pages it touches for nothing.
         ssize_t n;
+        while ((n = ::recv(fd_, nullptr, 0, MSG_PEEK | MSG_TRUNC)) < 0) {
+            if (errno != EINTR) throw_errno("sync with container process: receive");
+        }
+        if (n == 0) throw Error("container process exited during setup");
+        std::string buffer(std::min(static_cast<size_t>(n), max_message), '\0');  // longer ones are cut, as before
         while ((n = ::recv(fd_, buffer.data(), buffer.size(), 0)) < 0) {
             if (errno != EINTR) throw_errno("sync with container process: receive");
         }
@@ -35,7 +43,7 @@ std::pair<Message, std::string> SyncChannel::receive() const {
         if (static_cast<size_t>(n) < sizeof(uint32_t)) throw Error("sync with container process: short message");
         uint32_t raw = 0;
         std::memcpy(&raw, buffer.data(), sizeof raw);
-        std::string payload(buffer.data() + sizeof raw, static_cast<size_t>(n) - sizeof raw);
+        std::string payload = buffer.substr(sizeof raw, static_cast<size_t>(n) - sizeof raw);
         if (static_cast<Message>(raw) != Message::Log) return {static_cast<Message>(raw), std::move(payload)};
         log::replay(payload);
     }
