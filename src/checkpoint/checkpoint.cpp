@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <filesystem>
 #include <optional>
 
 #include "checkpoint/criu.hpp"
@@ -77,7 +78,8 @@ void check_parent_path(const std::string& images_dir, const std::string& parent_
         throw Error("--parent-path must be relative: \"" + parent_path + "\" (criu finds the parent images from --image-path)",
                     EINVAL);
     }
-    const std::string parent = images_dir + "/" + parent_path;
+    // Joined lexically, as runc's filepath.Join: the image directory need not exist yet.
+    const std::string parent = (std::filesystem::path(images_dir) / parent_path).lexically_normal().string();
     struct stat st {};
     if (::stat(parent.c_str(), &st) != 0) throw_errno("invalid --parent-path: stat " + parent);
     if (!S_ISDIR(st.st_mode)) throw Error("invalid --parent-path: " + parent + ": not a directory", ENOTDIR);

@@ -78,4 +78,9 @@ setup_file() {
     run rt checkpoint --image-path "$TEST_DIR/img" --parent-path ../pre "$ID"
     assert_failed 'invalid --parent-path: .*/pre: not a directory'
     [ "$(state_field "$ID" status)" = running ]
+    # A new image directory beside the pre-dump's: joined lexically, ../pre is found before img2 exists.
+    rm "$TEST_DIR/pre"
+    mkdir "$TEST_DIR/pre"
+    run rt checkpoint --image-path "$TEST_DIR/img2" --parent-path ../pre "$ID"
+    [[ "$output" != *"--parent-path"* ]]
 }
