@@ -99,7 +99,7 @@ EOF
 
 @test "CreateContainer, StartContainer, ContainerStatus, StopContainer, RemoveContainer on hull" {
     run_pod app
-    create_container app main '{}' sh -c 'echo hello-from-hull; trap "exit 7" TERM; while :; do sleep 0.1; done'
+    create_container app main '{}' sh -c 'trap "exit 7" TERM; echo hello-from-hull; while :; do sleep 0.1; done'
     [ "$(container_field "$CID" status.state)" = CONTAINER_CREATED ]
     # containerd makes the task (hull create + start) at StartContainer
     [[ " $(hull_ list -q | xargs) " != *" $CID "* ]]
