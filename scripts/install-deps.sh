@@ -4,9 +4,8 @@
 set -eu
 packages="meson ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libspdlog-dev libseccomp-dev
 libcap-dev libgtest-dev googletest bats busybox-static python3 iproute2 util-linux clang libclang-rt-14-dev scdoc
-containernetworking-plugins iptables runc crun time qemu-system-x86 seabios kmod xz-utils uidmap criu"
-# The containerd end-to-end suite (tests/e2e/containerd.bats installs it itself when missing).
-[ "${1:-}" = "--e2e" ] && packages="$packages containerd"
+containernetworking-plugins iptables runc crun time qemu-system-x86 seabios kmod xz-utils uidmap criu
+containerd catatonit python3-grpcio python3-grpc-tools systemd dbus"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

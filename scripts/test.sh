@@ -1,7 +1,7 @@
 #!/bin/bash
 # One command from a fresh Debian 12 (as root): install what is missing, build, and run every
 # test: unit (gtest), integration (bats) on this host as it is, the cgroup checks again in a pure
-# cgroup2 view, and the cgroup v2 limits in a VM (tests/vm). Ends with "N passed, N failed", counting individual tests.
+# cgroup2 view, and the VM lanes (tests/vm: cgroup v2 limits, checkpoint, systemd). Ends with "N passed, N failed", counting individual tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
@@ -54,6 +54,9 @@ run_bats "cgroup v2 VM lane (pure cgroup2, every controller, limits enforced)" t
 # Lane 4: checkpoint/restore with criu in the same kind of guest (Debian's kernel, where criu check
 # passes; the workplace's kernel fails it). About 3-5 min with boot.
 run_bats "checkpoint VM lane (criu dump/restore on Debian's kernel)" tests/vm/checkpoint.sh
+# Lane 5: --systemd-cgroup against a real systemd (Debian's, pid 1 of the same kind of guest, with
+# the system bus): the scopes as systemd reports them, update, delete, limits hit. About 2-4 min.
+run_bats "systemd VM lane (systemd as pid 1, hull --systemd-cgroup)" tests/vm/systemd.sh
 
 echo "== bench smoke run (bench/bench.sh --smoke: hull, crun and runc in one view; not timed)"
 if bench/bench.sh --smoke 2>&1 | tee "$log" && grep -q '^bench smoke run: every operation ran' "$log"; then

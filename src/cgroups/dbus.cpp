@@ -130,8 +130,11 @@ std::string Reader::signature() {
     pos_ += length + 1;
     return value;
 }
-void Reader::skip(const std::string& type) {
+void Reader::skip(const std::string& type) { skip(type, 0); }
+void Reader::skip(const std::string& type, unsigned depth) {
     if (type.empty()) throw Error("D-Bus: empty type");
+    // The spec's limit: variants nest in the data, so without it a message recurses as deep as it is long.
+    if (depth > 64) throw Error("D-Bus: values nested more than 64 deep");
     switch (type[0]) {
         case 'y': byte(); return;
         case 'n': case 'q': align(2); need(2); pos_ += 2; return;
@@ -141,7 +144,7 @@ void Reader::skip(const std::string& type) {
         case 'g': signature(); return;
         case 'v': {
             const std::string inner = signature();
-            skip(inner);
+            skip(inner, depth + 1);
             return;
         }
         case 'a': {
@@ -156,7 +159,7 @@ void Reader::skip(const std::string& type) {
             size_t i = 1;
             while (type[i] != ')' && type[i] != '}') {
                 const size_t n = complete_type_length(type, i);
-                skip(type.substr(i, n));
+                skip(type.substr(i, n), depth + 1);
                 i += n;
             }
             return;

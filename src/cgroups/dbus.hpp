@@ -57,6 +57,7 @@ public:
 
 private:
     void need(size_t n) const;
+    void skip(const std::string& type, unsigned depth);
     const std::string& data_;
     size_t pos_;
     bool big_endian_;

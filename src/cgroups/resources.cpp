@@ -274,9 +274,12 @@ std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
 
 namespace {
 
-bool is_period_then_quota(const std::string& file, const std::string& next) {
+// Pairs v1_writes emits in the order that suits a lowered limit, which a raised one needs the
+// other way round.
+bool may_need_next_first(const std::string& file, const std::string& next) {
     return (file == "cpu.cfs_period_us" && next == "cpu.cfs_quota_us") ||
-           (file == "cpu.rt_period_us" && next == "cpu.rt_runtime_us");
+           (file == "cpu.rt_period_us" && next == "cpu.rt_runtime_us") ||
+           (file == "memory.limit_in_bytes" && next == "memory.memsw.limit_in_bytes");
 }
 
 void write_one(const std::string& dir, const FileWrite& write) {
@@ -414,8 +417,9 @@ void apply_v1_resources(const Layout& layout, const std::string& path, const oci
             write_one(dir, w);
         } catch (const Error& e) {
             // A new period with the old quota (or rt runtime) can break the parent's ratio or
-            // exceed the period, where the new pair is fine: write the quota first, as runc does.
-            if (e.code() != EINVAL || i + 1 == writes.size() || !is_period_then_quota(w.file, writes[i + 1].file)) throw;
+            // exceed the period, and a memory limit above the old memory+swap limit is refused,
+            // where the new pair is fine: write the second first, as runc does.
+            if (e.code() != EINVAL || i + 1 == writes.size() || !may_need_next_first(w.file, writes[i + 1].file)) throw;
             write_one(dir, writes[i + 1]);
             write_one(dir, w);
             ++i;

@@ -36,9 +36,17 @@ std::string expand_slice(const std::string& slice);
 void require_running(const std::string& marker = "/run/systemd/system");
 
 // The StartTransientUnit call for `scope` holding `pid` (PIDs, Delegate=yes, the slice, and the
-// resource properties that map one to one: MemoryMax/MemoryLimit, TasksMax, CPUWeight/CPUShares,
-// CPUQuotaPerSecUSec). `unified` picks the v2 property names. Exposed for unit tests.
+// resource properties). On cgroup v2 every limit systemd has a property for is one (MemoryMax,
+// MemoryHigh, MemoryLow, MemoryMin, MemorySwapMax, TasksMax, CPUWeight, CPUQuotaPerSecUSec with
+// CPUQuotaPeriodUSec, AllowedCPUs, AllowedMemoryNodes, IOWeight, IODeviceWeight, IO*Max), taken
+// from the files the cgroupfs driver would write: systemd rewrites a unit's cgroup files from its
+// properties (daemon-reload, set-property). On v1: MemoryLimit, TasksMax, CPUShares, CPUQuota.
+// Exposed for unit tests.
 dbus::Call start_transient_unit(const ScopePath& scope, pid_t pid, const oci::LinuxResources* resources, bool unified);
+// SetUnitProperties(unit, runtime, the same resource properties), for `update`; nullopt when
+// systemd has no property for any of the resources.
+std::optional<dbus::Call> set_unit_properties(const std::string& unit, const oci::LinuxResources& resources, bool unified);
+void update_unit(const std::string& unit, const oci::LinuxResources& resources, bool unified);
 
 // Starts the scope and waits until systemd reports the job done (JobRemoved with "done").
 // Throws hull::Error with systemd's answer otherwise.

@@ -51,7 +51,11 @@ public:
     bool frozen() const override { return files_->frozen(); }
     void set_frozen(bool frozen) override { files_->set_frozen(frozen); }
     void signal_all(int signal) override { files_->signal_all(signal); }
-    void update(const oci::LinuxResources& resources) override { files_->update(resources); }
+    // systemd first: it writes the files from its properties, then hull writes every file.
+    void update(const oci::LinuxResources& resources) override {
+        systemd::update_unit(path().substr(path().rfind('/') + 1), resources, files_->pure_v2());
+        files_->update(resources);
+    }
     oci::Json stats() const override { return files_->stats(); }
     uint64_t oom_kills() const override { return files_->oom_kills(); }
     void destroy() override { files_->destroy(); }

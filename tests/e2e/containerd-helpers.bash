@@ -22,74 +22,33 @@ ensure_containerd() {
         --no-install-recommends containerd >/dev/null
 }
 
-# build_image_archive DIR OUT.tar: writes an OCI image archive of a busybox-static rootfs.
-build_image_archive() {
-    local dir=$1 out=$2 busybox applet
-    busybox=$(command -v busybox)
-    local rootfs=$dir/rootfs layout=$dir/layout
-    rm -rf "$rootfs" "$layout"
-    mkdir -p "$rootfs"/{bin,etc,proc,sys,dev,tmp,root} "$layout/blobs/sha256"
-    cp "$busybox" "$rootfs/bin/busybox"
-    for applet in $("$rootfs/bin/busybox" --list); do
-        [ -e "$rootfs/bin/$applet" ] || ln -s busybox "$rootfs/bin/$applet"
-    done
-    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
-        >"$rootfs/etc/passwd"
-    printf 'root:x:0:\nnobody:x:65534:\n' >"$rootfs/etc/group"
-    chmod 1777 "$rootfs/tmp"
-    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$rootfs" -cf "$dir/layer.tar" .
-    python3 - "$dir/layer.tar" "$layout" "$IMAGE" <<'EOF'
-import hashlib, json, os, shutil, sys
-layer, layout, name = sys.argv[1:]
-blobs = os.path.join(layout, "blobs", "sha256")
-def put(data):
-    digest = hashlib.sha256(data).hexdigest()
-    with open(os.path.join(blobs, digest), "wb") as f:
-        f.write(data)
-    return "sha256:" + digest, len(data)
-with open(layer, "rb") as f:
-    layer_digest, layer_size = put(f.read())
-config = {"architecture": "amd64", "os": "linux",
-          "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                     "Cmd": ["sh"], "WorkingDir": "/"},
-          "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-          "history": [{"created_by": "hull e2e: busybox-static"}]}
-config_digest, config_size = put(json.dumps(config).encode())
-manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                       "digest": config_digest, "size": config_size},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                        "digest": layer_digest, "size": layer_size}]}
-manifest_digest, manifest_size = put(json.dumps(manifest).encode())
-index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-         "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                        "digest": manifest_digest, "size": manifest_size,
-                        "platform": {"architecture": "amd64", "os": "linux"},
-                        "annotations": {"io.containerd.image.name": name,
-                                        "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]}}]}
-with open(os.path.join(layout, "index.json"), "w") as f:
-    json.dump(index, f)
-with open(os.path.join(layout, "oci-layout"), "w") as f:
-    json.dump({"imageLayoutVersion": "1.0.0"}, f)
-EOF
-    tar -C "$layout" -cf "$out" oci-layout index.json blobs
-}
+# build_image_archive DIR OUT.tar: writes an OCI image archive of a busybox-static rootfs ($IMAGE).
+build_image_archive() { "$E2E_DIR/make-image.sh" busybox "$IMAGE" "$2"; }
 
-# start_containerd MODE: writes the config and starts the daemon (MODE hybrid or cgroup2) in the
-# background; sets CTRD_* and saves them in $CTRD_DIR/env for use_daemon.
+# start_containerd MODE [CRI_CONFIG]: writes the config and starts the daemon (MODE hybrid or
+# cgroup2) in the background; sets CTRD_* and saves them in $CTRD_DIR/env for use_daemon. Without
+# CRI_CONFIG the CRI plugin is disabled; with it, it runs in the namespace k8s.io, configured by
+# the TOML tables the function CRI_CONFIG prints (called once CTRD_DIR is made), and the shims'
+# runc root is the one that TOML gives the hull runtime: $CTRD_DIR/hull-root.
 start_containerd() {
     CTRD_MODE=$1
+    local cri_config=${2:-}
     CTRD_DIR=$(mktemp -d /tmp/hull-ctrd.XXXXXX)
     chmod 755 "$CTRD_DIR"
     CTRD_SOCK=$CTRD_DIR/containerd.sock
     CTRD_NS=hull-e2e-$CTRD_MODE-$$
     CTRD_RUNC_ROOT=$CTRD_DIR/runc
+    if [ -n "$cri_config" ]; then
+        CTRD_NS=k8s.io
+        CTRD_RUNC_ROOT=$CTRD_DIR/hull-root
+    fi
     mkdir -p "$CTRD_DIR"/{root,state,opt,fifo} "$CTRD_RUNC_ROOT"
-    cat >"$CTRD_DIR/config.toml" <<EOF
-version = 2
-root = "$CTRD_DIR/root"
-state = "$CTRD_DIR/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
+    {
+        echo "version = 2"
+        echo "root = \"$CTRD_DIR/root\""
+        echo "state = \"$CTRD_DIR/state\""
+        [ -n "$cri_config" ] || echo 'disabled_plugins = ["io.containerd.grpc.v1.cri"]'
+        cat <<EOF
 [grpc]
   address = "$CTRD_SOCK"
 [ttrpc]
@@ -100,6 +59,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CTRD_DIR/opt"
 EOF
+        [ -z "$cri_config" ] || "$cri_config"
+    } >"$CTRD_DIR/config.toml" || return 1
     local cmd=(containerd --config "$CTRD_DIR/config.toml")
     if [ "$CTRD_MODE" = cgroup2 ]; then
         # Only this daemon and its children (shims, hull) see the pure cgroup2 tree.
@@ -227,7 +188,7 @@ remove_container() {
 # hull_ ARGS...: hull with the shim's root for our namespace, in the daemon's mount namespace
 # (so it sees the same cgroup hierarchy as the shim).
 hull_() {
-    nsenter --mount="/proc/$CTRD_PID/ns/mnt" -- "$HULL_BIN" --root "$CTRD_RUNC_ROOT/$CTRD_NS" "$@"
+    timeout -k 5 60 nsenter --mount="/proc/$CTRD_PID/ns/mnt" -- "$HULL_BIN" --root "$CTRD_RUNC_ROOT/$CTRD_NS" "$@"
 }
 
 # hull_state ID FIELD: a field of `hull state`.

@@ -1,18 +1,40 @@
-// libFuzzer target: config.json, process.json, resources, state and features parsers, and the
-// mount-option parser. Any input must either parse or raise oci::SpecError, never crash or hang.
+// libFuzzer target: config.json, process.json, resources, state and features parsers, the
+// mount-option parser, and the decoder of hull's D-Bus client (what the bus and systemd send to
+// --systemd-cgroup). Any input must either parse or raise oci::SpecError / hull::Error, never
+// crash or hang.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "cgroups/dbus.hpp"
+#include "hull/error.hpp"
 #include "oci/config.hpp"
 #include "oci/error.hpp"
 #include "oci/features.hpp"
 #include "oci/state.hpp"
 #include "rootfs/mount_options.hpp"
 
+namespace {
+
+// As Connection::receive takes a message off its input, then every value of its body.
+void dbus_message(const std::string& bytes) {
+    try {
+        const size_t size = hull::dbus::message_size(bytes);
+        if (size == 0) return;
+        const auto message = hull::dbus::decode(bytes.substr(0, size));
+        (void)message.error_text();
+        // The body's values are one struct of the signature's types (bodies start 8-aligned).
+        if (!message.signature.empty()) message.body().skip("(" + message.signature + ")");
+    } catch (const hull::Error&) {
+    }
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
+    if (!text.empty() && (text[0] == 'l' || text[0] == 'B')) dbus_message(text);
     oci::Json doc;
     try {
         doc = oci::Json::parse(text);

@@ -64,6 +64,21 @@ v1_file() { cat "/sys/fs/cgroup/$1$CGROUP_PATH/$2"; }
     [ "$(v1_file cpu cpu.cfs_quota_us)" = 50000 ]
 }
 
+@test "update: memory and memory+swap raised above the old memory+swap limit, then lowered (cgroup v1)" {
+    [ -e "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes" ] || skip "needs v1 memory with swap accounting"
+    # containerd's CRI plugin sends both when it resizes a container; memory.limit_in_bytes above
+    # the current memory.memsw.limit_in_bytes is EINVAL, so raising needs memsw written first.
+    config 'linux.resources={"memory":{"limit":67108864,"swap":67108864}}'
+    set_cmd 'sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID"
+    rt update --memory 96M --memory-swap 96M "$ID"
+    [ "$(v1_file memory memory.limit_in_bytes)" = 100663296 ]
+    [ "$(v1_file memory memory.memsw.limit_in_bytes)" = 100663296 ]
+    rt update --memory 32M --memory-swap 32M "$ID"
+    [ "$(v1_file memory memory.limit_in_bytes)" = 33554432 ]
+    [ "$(v1_file memory memory.memsw.limit_in_bytes)" = 33554432 ]
+}
+
 @test "exec -p: a process.json without user runs as 0:0" {
     set_cmd 'sleep 100'
     rt run --detach --bundle "$BUNDLE" "$ID"

@@ -104,12 +104,11 @@ struct Property {
     std::string text;
     uint64_t number = 0;
     std::vector<uint32_t> list;
+    std::vector<std::pair<std::string, uint64_t>> devices;  // a(st)
 };
 
-std::map<std::string, Property> properties_of(const dbus::Message& m, std::string& unit, std::string& mode) {
-    auto r = m.body();
-    unit = r.string();
-    mode = r.string();
+// The a(sv) array at r (a StartTransientUnit's or SetUnitProperties' properties).
+std::map<std::string, Property> property_array(dbus::Reader& r) {
     std::map<std::string, Property> props;
     const uint32_t length = r.u32();
     r.align(8);
@@ -125,9 +124,34 @@ std::map<std::string, Property> properties_of(const dbus::Message& m, std::strin
         else if (p.signature == "au") {
             const uint32_t bytes = r.u32();
             for (uint32_t i = 0; i < bytes / 4; ++i) p.list.push_back(r.u32());
+        } else if (p.signature == "ay") {
+            const uint32_t bytes = r.u32();
+            for (uint32_t i = 0; i < bytes; ++i) p.list.push_back(r.byte());
+        } else if (p.signature == "a(st)") {
+            const uint32_t bytes = r.u32();
+            r.align(8);
+            const size_t entries_end = r.position() + bytes;
+            while (r.position() < entries_end) {
+                r.align(8);
+                std::string path = r.string();
+                p.devices.emplace_back(path, r.u64());
+            }
         } else ADD_FAILURE() << "unexpected property type " << p.signature;
-        props[name] = p;
+        // IO*Max and IODeviceWeight come once per device.
+        if (props.count(name) != 0 && !p.devices.empty()) {
+            props[name].devices.insert(props[name].devices.end(), p.devices.begin(), p.devices.end());
+        } else {
+            props[name] = p;
+        }
     }
+    return props;
+}
+
+std::map<std::string, Property> properties_of(const dbus::Message& m, std::string& unit, std::string& mode) {
+    auto r = m.body();
+    unit = r.string();
+    mode = r.string();
+    auto props = property_array(r);
     EXPECT_EQ(r.u32(), 0u);  // no auxiliary units
     return props;
 }
@@ -159,6 +183,7 @@ TEST(SystemdScopeTest, StartTransientUnitCarriesPidsDelegateSliceAndLimits) {
     EXPECT_EQ(props["TasksMax"].number, 100u);
     EXPECT_EQ(props["CPUWeight"].number, 39u);
     EXPECT_EQ(props["CPUQuotaPerSecUSec"].number, 500000u);
+    EXPECT_EQ(props["CPUQuotaPeriodUSec"].number, 100000u);
     // cgroup v1 names
     const auto v1 = dbus::decode(dbus::encode_call(
         sd::start_transient_unit(sd::parse_path(std::string(":hull:c1"), "c1"), 1, &resources, false), 2));
@@ -166,6 +191,69 @@ TEST(SystemdScopeTest, StartTransientUnitCarriesPidsDelegateSliceAndLimits) {
     EXPECT_EQ(props["MemoryLimit"].number, 64u << 20);
     EXPECT_EQ(props["CPUShares"].number, 1024u);
     EXPECT_EQ(props.count("MemoryMax"), 0u);
+}
+
+TEST(SystemdScopeTest, EveryV2LimitSystemdHasAPropertyForIsSent) {
+    // systemd rewrites the scope's files from its properties (daemon-reload): each limit it
+    // manages must be a property, converted as the cgroupfs driver converts it.
+    oci::LinuxResources r;
+    r.memory = oci::LinuxMemory{};
+    r.memory->limit = 64 << 20;
+    r.memory->swap = 96 << 20;
+    r.memory->reservation = 16 << 20;
+    r.cpu = oci::LinuxCPU{};
+    r.cpu->quota = 12345;
+    r.cpu->period = 60000;
+    r.cpu->cpus = "0-2,9";
+    r.cpu->mems = "0";
+    r.pids = oci::LinuxPids{-1};
+    r.blockIO = oci::LinuxBlockIO{};
+    r.blockIO->weight = 500;
+    r.unified["memory.high"] = "max";
+    const auto call = sd::start_transient_unit(sd::parse_path(std::string(":hull:c1"), "c1"), 1, &r, true);
+    std::string unit, mode;
+    auto props = properties_of(dbus::decode(dbus::encode_call(call, 3)), unit, mode);
+    EXPECT_EQ(props["MemoryMax"].number, 64u << 20);
+    EXPECT_EQ(props["MemorySwapMax"].number, 32u << 20);
+    EXPECT_EQ(props["MemoryLow"].number, 16u << 20);
+    EXPECT_EQ(props["MemoryHigh"].number, UINT64_MAX);
+    EXPECT_EQ(props["TasksMax"].number, UINT64_MAX);
+    // 12345/60000 of a CPU is 205750 us per second, rounded up to whole percents (systemd's unit
+    // file keeps CPUQuota=N%).
+    EXPECT_EQ(props["CPUQuotaPerSecUSec"].number, 210000u);
+    EXPECT_EQ(props["CPUQuotaPeriodUSec"].number, 60000u);
+    EXPECT_EQ(props["AllowedCPUs"].signature, "ay");
+    EXPECT_EQ(props["AllowedCPUs"].list, (std::vector<uint32_t>{0x07, 0x02}));
+    EXPECT_EQ(props["AllowedMemoryNodes"].list, std::vector<uint32_t>{0x01});
+    EXPECT_EQ(props["IOWeight"].number, 4950u);
+    EXPECT_EQ(props.count("CPUWeight"), 0u);
+
+    // update: SetUnitProperties with the same conversion; nothing to send → no call.
+    oci::LinuxResources update;
+    update.pids = oci::LinuxPids{20};
+    const auto set = sd::set_unit_properties("hull-c1.scope", update, true);
+    ASSERT_TRUE(set.has_value());
+    EXPECT_EQ(set->member, "SetUnitProperties");
+    EXPECT_EQ(set->signature, "sba(sv)");
+    const auto message = dbus::decode(dbus::encode_call(*set, 4));
+    auto body = message.body();
+    EXPECT_EQ(body.string(), "hull-c1.scope");
+    EXPECT_EQ(body.u32(), 1u);  // runtime
+    props = property_array(body);
+    EXPECT_EQ(props.size(), 1u);
+    EXPECT_EQ(props["TasksMax"].number, 20u);
+    oci::LinuxResources hugetlb_only;
+    hugetlb_only.hugepageLimits.push_back({"2MB", 4 << 20});
+    EXPECT_FALSE(sd::set_unit_properties("hull-c1.scope", hugetlb_only, true).has_value());
+}
+
+TEST(SystemdScopeTest, IoLimitsNameTheBlockDeviceNode) {
+    // /sys/dev/block/M:m gives the node name; a device that is not there is a clear error.
+    oci::LinuxResources r;
+    r.blockIO = oci::LinuxBlockIO{};
+    r.blockIO->throttleReadBpsDevice.push_back({4095, 1048575, 1024});
+    const std::string message = error_of([&] { sd::set_unit_properties("hull-c1.scope", r, true); });
+    EXPECT_NE(message.find("no block device 4095:1048575"), std::string::npos) << message;
 }
 
 // A fake bus + systemd: answers Hello, AddMatch, Subscribe and StartTransientUnit, and sends

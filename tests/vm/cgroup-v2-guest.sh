@@ -5,78 +5,23 @@
 # exits 1 when a check failed. Forks are expensive under TCG, so values are parsed with bash
 # builtins.
 set -u
+source "$(dirname "$0")/tap.bash"
+source "$(dirname "$0")/lane.bash"
 work=$1
 hull=${HULL_BIN:?HULL_BIN names the hull binary}
 state=/run/hull-vmlane
 cg=/sys/fs/cgroup
-n=0
-failed=0
 out=/run/vmlane-out
 mkdir -p "$out"
 
 rt() { timeout 180 "$hull" --root "$state" "$@"; }
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1))
-    failed=$((failed + 1))
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-}
-# check DESCRIPTION EXPECTED ACTUAL
-check() {
-    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi
-}
-# check_test DESCRIPTION DETAIL TEST-ARGS... (a [ ] test)
-check_test() {
-    local description=$1 detail=$2
-    shift 2
-    if [ "$@" ]; then pass "$description"; else fail "$description" "$detail"; fi
-}
-# load FILE: the probe's KEY=VALUE lines into the array v
-declare -A v
-load() {
-    v=()
-    local key value
-    while IFS='=' read -r key value; do v[$key]=$value; done <"$1"
-}
-# get KEY: v[KEY], empty when the probe did not print it
-get() { printf '%s' "${v[$1]-}"; }
-# field TEXT KEY: the number after KEY in "k1 v1 k2 v2" text (memory.events, pids.events) -> $f
-field() {
-    local text=" $1 "
-    f=${text#* $2 }
-    [ "$f" != "$text" ] && f=${f%% *} || f=
-}
-# has LIST WORD...: the WORDs that the space-separated LIST contains -> $found
-has() {
-    local list=" $1 " word
-    shift
-    found=
-    for word; do [[ $list == *" $word "* ]] && found="${found:+$found }$word"; done
-}
-# phase NAME: how long the previous phase took, in guest seconds (TCG is slow: keep this short)
-read -r phase_start _ </proc/uptime
-phase() {
-    local now
-    read -r now _ </proc/uptime
-    echo "# $1 (previous phase: $(awk -v a="$phase_start" -v b="$now" 'BEGIN { printf "%.1f", b - a }') s)"
-    phase_start=$now
-}
-state_status() { rt state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
-container_output() { [ "$1" = 0 ] || sed 's/^/#   container: /' "$2"; }
-
 read -r root_controllers <$cg/cgroup.subtree_control
 echo "# guest: kernel $(uname -r), $(nproc) CPUs; root cgroup.subtree_control: $root_controllers"
 
 # --- 1. one container with (nearly) every limit; the probe reads them back through its cgroup
 # namespace and pushes against them (fork, CPU, direct I/O).
 phase "limits container"
-rt run -b "$work/limits" vmlane-limits >"$out/limits" 2>&1
-status=$?
-check "run: the limits container exits 0" 0 "$status"
-container_output $status "$out/limits"
-load "$out/limits"
+run_probe "$work/limits" vmlane-limits "run: the limits container exits 0"
 check "cgroup namespace: /proc/self/cgroup is 0::/" "0::/" "$(get proc.cgroup)"
 has "$(get cgroup.controllers)" cpuset cpu io memory hugetlb pids
 check "the parents delegate what the limits need (the container's cgroup.controllers)" \
@@ -111,11 +56,7 @@ check_test "run removed the container's cgroup" "$cg/vmlane/limits still exists"
 
 # --- 2. memory.max enforced (its own container: no cpu.max slowing the reclaim down).
 phase "OOM container"
-rt run -b "$work/oom" vmlane-oom >"$out/oom" 2>&1
-status=$?
-check "run: the OOM container exits 0 (its init survives the OOM kill)" 0 "$status"
-container_output $status "$out/oom"
-load "$out/oom"
+run_probe "$work/oom" vmlane-oom "run: the OOM container exits 0 (its init survives the OOM kill)"
 check "memory.max and memory.swap.max (swap = limit: 0)" "67108864 0" "$(get memory.max) $(get memory.swap.max)"
 check "memory.max enforced: the allocating process is OOM-killed (status 137)" 137 "$(get oom.status)"
 field "$(get memory.events)" oom_kill
@@ -178,11 +119,7 @@ check_test "delete --force removes hull/$id and the emptied hull/ parent" "$(ls 
 # --- 4. devices: podman's deny-all rule still leaves the standard devices usable; with the eBPF
 # device filter, a device node the rules do not allow cannot be opened.
 phase "devices container"
-rt run -b "$work/devices" vmlane-devices >"$out/devices" 2>&1
-status=$?
-check "run: the devices container exits 0" 0 "$status"
-container_output $status "$out/devices"
-load "$out/devices"
+run_probe "$work/devices" vmlane-devices "run: the devices container exits 0"
 has "$(get cgroup.controllers)" memory pids
 check "a container without limits still gets memory and pids (stats, OOM events)" "memory pids" "$found"
 check "devices (deny-all config): /dev/null /dev/zero /dev/full /dev/random /dev/urandom open" \
@@ -195,6 +132,4 @@ else
 fi
 
 phase "done"
-echo "1..$n"
-echo "# cgroup v2 VM lane: $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done "cgroup v2 VM lane"

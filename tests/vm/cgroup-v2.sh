@@ -8,40 +8,16 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "$here/../.." && pwd)
-export HULL_BIN=${HULL_BIN:-$project/build/src/cli/hull}
-[ -x "$HULL_BIN" ] || { echo "cgroup-v2.sh: no hull binary at $HULL_BIN (build first)" >&2; exit 2; }
-HULL_BIN=$(realpath "$HULL_BIN")
-
-work=$(mktemp -d /tmp/hull-vmlane.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-"$project/tests/integration/make-bundle.sh" "$work/base" >/dev/null || { echo "cgroup-v2.sh: make-bundle.sh failed" >&2; exit 2; }
-cp "$here/probe.sh" "$work/base/rootfs/probe.sh"
-chmod 755 "$work/base/rootfs/probe.sh"
+source "$here/tap.bash"
+source "$here/lane.bash"
+lane_prepare vmlane
 
 # One config per container, all on the same (read-only) rootfs.
-python3 - "$work" <<'EOF' || { echo "cgroup-v2.sh: writing the configs failed" >&2; exit 2; }
-import copy, json, os, sys
-work = sys.argv[1]
-base = json.load(open(os.path.join(work, "base", "config.json")))
-base["root"] = {"path": os.path.join(work, "base", "rootfs"), "readonly": True}
-# The checks read /proc/self/cgroup as 0::/: a cgroup namespace of the container's own (the
-# default spec, like runc's, has none).
-if not any(n["type"] == "cgroup" for n in base["linux"]["namespaces"]):
-    base["linux"]["namespaces"].append({"type": "cgroup"})
-vda = {"path": "/dev/vda", "type": "b", "major": 254, "minor": 0, "fileMode": 0o600, "uid": 0, "gid": 0}
-
-def write(name, args, resources, cgroups_path=None, devices=()):
-    c = copy.deepcopy(base)
-    c["process"]["args"] = args
-    c["linux"]["resources"] = resources
-    if cgroups_path:
-        c["linux"]["cgroupsPath"] = cgroups_path
-    c["linux"]["devices"] = list(devices)
-    os.makedirs(os.path.join(work, name))
-    with open(os.path.join(work, name, "config.json"), "w") as f:
-        json.dump(c, f, indent=1)
-
-mib = 1024 * 1024
+python3 - "$work" "$here" <<'EOF' || { echo "cgroup-v2.sh: writing the configs failed" >&2; exit 2; }
+import sys
+sys.path.insert(0, sys.argv[2])
+from bundles import Bundles, MIB as mib, VDA as vda
+write = Bundles(sys.argv[1]).write
 write("limits", ["/bin/sh", "/probe.sh", "limits"], {
     "devices": [{"allow": False, "access": "rwm"},
                 {"allow": True, "type": "b", "major": 254, "minor": 0, "access": "r"}],
@@ -70,10 +46,4 @@ start=$(date +%s)
     "$here/run-in-vm.sh" "$here/cgroup-v2-guest.sh" "$work")
 status=$?
 echo "# cgroup v2 VM lane: $(($(date +%s) - start)) s wall (boot included)"
-if [ "$status" = 124 ] || [ "$status" = 125 ]; then
-    # Not a TAP "# SKIP" directive: a lane that could not run counts as a failure.
-    if [ "$status" = 124 ]; then why="the VM timed out"; else why="the VM could not boot"; fi
-    echo "not ok 1 - cgroup v2 VM lane skipped: $why (run-in-vm.sh status $status, reason above)"
-    exit 1
-fi
-exit "$status"
+vm_lane_status "cgroup v2 VM lane" "$status"

@@ -3,28 +3,14 @@
 # WORK holds the bundles; their rootfs and /data directories live in the guest's /run/criulane.
 # Prints TAP, then the counts; exits 1 when a check failed.
 set -u
+source "$(dirname "$0")/tap.bash"
+source "$(dirname "$0")/lane.bash"
 work=$1
 hull=${HULL_BIN:?HULL_BIN names the hull binary}
 state=/run/hull-criulane
 g=/run/criulane
-n=0
-failed=0
 
 rt() { timeout -k 5 120 "$hull" --root "$state" "$@"; }
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1))
-    failed=$((failed + 1))
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-}
-# ok_if DESCRIPTION COMMAND...: passes when the command succeeds; its output is the diagnostic.
-ok_if() {
-    local description=$1 output
-    shift
-    if output=$("$@" 2>&1); then pass "$description"; else fail "$description" "$@" "$output"; fi
-}
 # The criu log of a failed verb, for the diagnostics.
 criu_log() { grep -m1 -B25 "Error" "$1" 2>/dev/null | sed "s/^/criu: /"; }
 # consecutive FILE: the counter's log is 0, 1, 2, ... with no gap or restart; prints its length.
@@ -66,7 +52,7 @@ if out=$(criu check 2>&1); then
     pass "criu check passes in the guest ($(uname -r))"
 else
     fail "criu check passes in the guest ($(uname -r))" "$out"
-    echo "# $n tests, $failed failed"
+    tap_done "checkpoint VM lane"
     exit 1
 fi
 
@@ -193,27 +179,7 @@ ok_if "the restored process's stdout is a terminal" sh -c "$hull --root $state e
 rt delete -f c9 >/dev/null 2>&1
 
 # --- podman container checkpoint / restore with hull as its runtime (conmon, a local image)
-pmd=/run/criulane-podman
-mkdir -p "$pmd/tmp" "$pmd/cni"
-cat >"$pmd/containers.conf" <<EOC
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$pmd/events.log"
-runtime = "hull"
-runtime_supports_json = ["hull"]
-static_dir = "$pmd/root/libpod"
-tmp_dir = "$pmd/tmp"
-volume_path = "$pmd/volumes"
-[engine.runtimes]
-hull = ["$hull"]
-[network]
-network_backend = "cni"
-network_config_dir = "$pmd/cni"
-EOC
-pm() { CONTAINERS_CONF=$pmd/containers.conf timeout -k 5 180 podman --root "$pmd/storage" --runroot "$pmd/run" --storage-driver vfs "$@"; }
+podman_setup /run/criulane-podman cgroupfs
 pm_status() { pm inspect --format '{{.State.Status}}' "$1" 2>/dev/null; }
 tar -C "$g/rootfs" -cf "$pmd/rootfs.tar" .
 if pm import "$pmd/rootfs.tar" localhost/criulane:latest >/dev/null 2>"$pmd/err"; then
@@ -231,5 +197,4 @@ else
     fail "podman imports the test image" "$(cat "$pmd/err")"
 fi
 
-echo "# $n tests, $failed failed"
-[ "$failed" = 0 ]
+tap_done "checkpoint VM lane"

@@ -9,6 +9,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "$here/../.." && pwd)
+source "$here/tap.bash"
 export HULL_BIN=${HULL_BIN:-$project/build/src/cli/hull}
 [ -x "$HULL_BIN" ] || { echo "checkpoint.sh: no hull binary at $HULL_BIN (build first)" >&2; exit 2; }
 HULL_BIN=$(realpath "$HULL_BIN")
@@ -65,9 +66,4 @@ start=$(date +%s)
     "$here/run-in-vm.sh" ${HULL_LANE_GUEST:-$here/checkpoint-guest.sh} "$work")
 status=$?
 echo "# checkpoint VM lane: $(($(date +%s) - start)) s wall (boot included)"
-if [ "$status" = 124 ] || [ "$status" = 125 ]; then
-    if [ "$status" = 124 ]; then why="the VM timed out"; else why="the VM could not boot"; fi
-    echo "not ok 1 - checkpoint VM lane did not run: $why (run-in-vm.sh status $status, reason above)"
-    exit 1
-fi
-exit "$status"
+vm_lane_status "checkpoint VM lane" "$status"

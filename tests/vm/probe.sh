@@ -1,6 +1,7 @@
 #!/bin/sh
 # probe.sh MODE — runs INSIDE a container (busybox sh) in the cgroup v2 VM and prints KEY=VALUE
-# lines that tests/vm/cgroup-v2-guest.sh checks. MODE: limits, oom, devices, sleep.
+# lines that tests/vm/cgroup-v2-guest.sh and systemd-guest.sh check. MODE: limits, forks, oom,
+# devices, sleep.
 # Shell builtins wherever possible: under TCG on a busy host every fork+exec costs up to a second.
 cg=/sys/fs/cgroup
 
@@ -25,6 +26,13 @@ keyed() {
 now_ms() {
     read -r up _ </proc/uptime
     echo $((${up%.*} * 1000 + 1${up#*.}0 - 1000))
+}
+
+# forks: fork sleepers until fork fails (the subshell then exits); one "x" per fork.
+forks() {
+    forks=$( (i=0; while [ $i -lt 16 ]; do sleep 60 >/dev/null & echo -n x; i=$((i + 1)); done) 2>/dev/null)
+    echo "pids.started=${#forks}"
+    show pids.current pids.events
 }
 
 case $1 in
@@ -55,11 +63,12 @@ limits)
     echo "io.read.status=$?"
     echo "io.read.ms=$(($(now_ms) - start))"
 
-    # pids.max, last (the sleepers stay until the container ends): fork sleepers until fork
-    # fails (the subshell then exits); one "x" per fork.
-    forks=$( (i=0; while [ $i -lt 16 ]; do sleep 60 >/dev/null & echo -n x; i=$((i + 1)); done) 2>/dev/null)
-    echo "pids.started=${#forks}"
-    show pids.current pids.events
+    # pids.max, last (the sleepers stay until the container ends)
+    forks
+    ;;
+forks)
+    show pids.max
+    forks
     ;;
 oom)
     # memory.max: allocating 200 MB gets the allocating process OOM-killed (status 137). (A

@@ -18,7 +18,9 @@
 # Environment: HULL_VM_CACHE (kernel cache, default ${TMPDIR:-/tmp}/hull-vm-cache),
 # HULL_VM_TIMEOUT (seconds, default 600), HULL_VM_MEM (default 1G), HULL_VM_CPUS (default 2),
 # HULL_VM_RW, HULL_VM_DISK_MB (default 16; 0 = no disk), HULL_VM_ENV (names of variables to pass),
-# HULL_VM_KERNEL_PKG (default: what linux-image-amd64 depends on), HULL_VM_DEBUG=1 (console log).
+# HULL_VM_KERNEL_PKG (default: what linux-image-amd64 depends on), HULL_VM_DEBUG=1 (console log),
+# HULL_VM_INIT=systemd (the host's systemd boots as pid 1 and runs COMMAND as a service once the
+# system bus is up; without it the guest has no init and systemd mounts nothing).
 set -euo pipefail
 
 fail() { echo "run-in-vm: $*" >&2; exit 125; }
@@ -36,6 +38,10 @@ command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || missing+=(busybox-static)
 command -v modprobe >/dev/null || missing+=(kmod)
 command -v xz >/dev/null || missing+=(xz-utils)
+if [ "${HULL_VM_INIT:-}" = systemd ]; then
+    [ -x /lib/systemd/systemd ] || missing+=(systemd)
+    command -v dbus-daemon >/dev/null || missing+=(dbus)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends \
         "${missing[@]}" >&2 || fail "apt-get install ${missing[*]} failed"
@@ -106,7 +112,8 @@ cat >"$run/initrd/init" <<'EOF'
 #!/bin/busybox sh
 # Stage 1 (pid 1 of the initramfs): root = host / (9p, read-only) under a tmpfs overlay, then
 # cgroup2 with every controller, then switch_root. Stage 2 (pid 1 of the new root): the command.
-if [ "$1" = stage2 ]; then
+# With HULL_VM_INIT=systemd, stage 2 is systemd, which starts the command as a service (run).
+if [ "$1" = stage2 ] || [ "$1" = run ]; then
     bb=/run/hull-vm/busybox
     $bb stty -F /dev/ttyS1 raw -echo
     /bin/bash /run/hull-vm/ctl/command </dev/null >/dev/ttyS1 2>&1
@@ -133,10 +140,16 @@ r=/root
 mount -t proc proc $r/proc
 mount -t sysfs sysfs $r/sys
 mount -t tmpfs -o mode=755,nosuid,nodev run $r/run
-mount -t cgroup2 -o nsdelegate cgroup2 $r/sys/fs/cgroup
-for c in $(cat $r/sys/fs/cgroup/cgroup.controllers); do
-    echo "+$c" >$r/sys/fs/cgroup/cgroup.subtree_control || echo "hull-vm: cannot enable the $c controller"
-done
+if [ -s /ctl/init ]; then
+    # systemd mounts cgroup2 itself and enables the controllers it manages (as on a real host).
+    mkdir -p $r/run/systemd/system
+    cp -r /ctl/units/. $r/run/systemd/system/
+else
+    mount -t cgroup2 -o nsdelegate cgroup2 $r/sys/fs/cgroup
+    for c in $(cat $r/sys/fs/cgroup/cgroup.controllers); do
+        echo "+$c" >$r/sys/fs/cgroup/cgroup.subtree_control || echo "hull-vm: cannot enable the $c controller"
+    done
+fi
 mount --move /dev $r/dev
 mkdir -p $r/dev/pts $r/dev/shm $r/dev/mqueue
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $r/dev/pts
@@ -154,6 +167,7 @@ hostname hull-vm
 ip link set lo up
 umount /proc /sys
 trap - EXIT
+[ ! -s $r/run/hull-vm/ctl/init ] || exec switch_root $r $(cat $r/run/hull-vm/ctl/init)
 exec switch_root $r /run/hull-vm/busybox sh /run/hull-vm/init stage2
 EOF
 chmod 755 "$run/initrd/init"
@@ -187,6 +201,33 @@ fi
     printf ' %q' "$@"
     printf '\n'
 } >"$run/ctl/command"
+
+if [ "${HULL_VM_INIT:-}" = systemd ]; then
+    # systemd as pid 1, booting only what the command needs: the system bus (its units'
+    # sysinit.target dependencies dropped) and the command as a service that powers off at its end.
+    echo "/lib/systemd/systemd --unit=hull-vm.target" >"$run/ctl/init"
+    mkdir -p "$run/ctl/units/dbus.socket.d" "$run/ctl/units/dbus.service.d"
+    printf '[Unit]\nDefaultDependencies=no\n' >"$run/ctl/units/dbus.socket.d/hull-vm.conf"
+    printf '[Unit]\nDefaultDependencies=no\n' >"$run/ctl/units/dbus.service.d/hull-vm.conf"
+    cat >"$run/ctl/units/hull-vm.target" <<'EOF'
+[Unit]
+Description=hull VM: the command under systemd
+Requires=hull-vm.service
+After=hull-vm.service
+EOF
+    cat >"$run/ctl/units/hull-vm.service" <<'EOF'
+[Unit]
+Description=hull VM: the command
+DefaultDependencies=no
+Requires=dbus.service
+After=dbus.service
+[Service]
+Type=simple
+ExecStart=/run/hull-vm/busybox sh /run/hull-vm/init run
+EOF
+elif [ -n "${HULL_VM_INIT:-}" ]; then
+    fail "HULL_VM_INIT: \"$HULL_VM_INIT\" is not an init this script knows (systemd)"
+fi
 
 # ttyS0: kernel console -> console.log; ttyS1: the command's output -> our stdout.
 timeout -k 5 "${HULL_VM_TIMEOUT:-600}" qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
