@@ -231,10 +231,10 @@ LinuxDeviceCgroup parse_device_cgroup(const Node& n) {
     d.major = n.optional<int64_t>("major");
     d.minor = n.optional<int64_t>("minor");
     d.access = n.optional<std::string>("access");
-    if (d.access) {
-        for (const char c : *d.access) {
-            if (c != 'r' && c != 'w' && c != 'm') n.fail_member("access", "invalid access \"" + *d.access + "\" (letters of \"rwm\")");
-        }
+    // Letters other than r, w, m are ignored (runc ignores them too, "rwa" is seen in the wild);
+    // a non-empty access that grants nothing is a mistake.
+    if (d.access && !d.access->empty() && d.access->find_first_of("rwm") == std::string::npos) {
+        n.fail_member("access", "invalid access \"" + *d.access + "\" (none of the letters r, w, m)");
     }
     return d;
 }

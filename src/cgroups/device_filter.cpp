@@ -1,4 +1,5 @@
-// The cgroup v2 device filter: rules → eBPF instructions → BPF_PROG_LOAD / BPF_PROG_ATTACH.
+// Device rules: on cgroup v2 rules → eBPF instructions → BPF_PROG_LOAD / BPF_PROG_ATTACH; on v1
+// the devices.allow/deny lines from the current devices.list to the rules' result.
 #include "cgroups/device_filter.hpp"
 
 #include <sys/syscall.h>
@@ -7,6 +8,9 @@
 #include <array>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <sstream>
+#include <tuple>
 
 #include "hull/error.hpp"
 #include "hull/fd.hpp"
@@ -184,12 +188,118 @@ std::vector<Rule> effective_rules(const std::vector<oci::LinuxDeviceCgroup>& con
             if (c == 'r') rule.access |= acc_read;
             else if (c == 'w') rule.access |= acc_write;
             else if (c == 'm') rule.access |= acc_mknod;
-            else throw Error(field + ".access: \"" + access + "\" has a letter other than r, w, m");
         }
+        if (rule.access == 0) throw Error(field + ".access: \"" + access + "\" has none of the letters r, w, m");
         rules.push_back(rule);
     }
     rules.insert(rules.end(), default_rules().begin(), default_rules().end());
     return rules;
+}
+
+namespace {
+
+// A v1 devices cgroup as the kernel keeps it: a default, and exceptions to it (type, major, minor →
+// access bits). An allow-by-default cgroup's exceptions deny, a deny-by-default one's allow.
+struct V1Devices {
+    using Key = std::tuple<char, int64_t, int64_t>;
+    bool default_allow = false;
+    std::map<Key, uint8_t> exceptions;
+
+    static Key key(const Rule& rule) { return {rule.type, rule.major, rule.minor}; }
+    static Rule rule(const Key& key, uint8_t access, bool allow) {
+        return {allow, std::get<0>(key), std::get<1>(key), std::get<2>(key), access};
+    }
+
+    // What writing `rule` to devices.allow/deny does: type 'a' resets, whatever else it says; a
+    // rule against the default adds to the exception of exactly that type/major/minor, one with
+    // the default takes from it.
+    void apply(const Rule& rule) {
+        if (rule.type == 'a') {
+            default_allow = rule.allow;
+            exceptions.clear();
+            return;
+        }
+        if (rule.allow != default_allow) {
+            exceptions[key(rule)] |= rule.access;
+            return;
+        }
+        const Key k = key(rule);
+        for (const Key& wider : {Key{rule.type, any, rule.minor}, Key{rule.type, rule.major, any}, Key{rule.type, any, any}}) {
+            const auto it = exceptions.find(wider);
+            if (wider == k || it == exceptions.end() || (it->second & rule.access) == 0) continue;
+            throw Error("linux.resources.devices: the " + std::string(rule.allow ? "allow" : "deny") + " rule \"" +
+                        rule.v1_line() + "\" cannot take access from the rule \"" +
+                        V1Devices::rule(wider, it->second, !rule.allow).v1_line() +
+                        "\" before it on cgroup v1 (the devices controller keeps no holes in a wildcard rule)");
+        }
+        const auto it = exceptions.find(k);
+        if (it == exceptions.end()) return;
+        it->second = static_cast<uint8_t>(it->second & ~rule.access);
+        if (it->second == 0) exceptions.erase(it);
+    }
+};
+
+// devices.list: "a *:* rwm" when allowing by default (its deny exceptions are not shown), else one
+// "c 1:3 rwm" line per allow exception.
+V1Devices parse_devices_list(const std::string& text, const std::string& file) {
+    V1Devices state;
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.empty()) continue;
+        std::istringstream fields(line);
+        std::string type, numbers, letters;
+        fields >> type >> numbers >> letters;
+        const auto colon = numbers.find(':');
+        Rule rule;
+        rule.allow = true;
+        const auto number = [&](const std::string& n) -> int64_t {
+            if (n == "*") return any;
+            if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 7) {
+                throw Error(file + ": cannot read the line \"" + line + "\"");
+            }
+            return std::stoll(n);
+        };
+        if (type.size() != 1 || std::string("abc").find(type[0]) == std::string::npos || colon == std::string::npos) {
+            throw Error(file + ": cannot read the line \"" + line + "\"");
+        }
+        rule.type = type[0];
+        rule.major = number(numbers.substr(0, colon));
+        rule.minor = number(numbers.substr(colon + 1));
+        for (const char c : letters) {
+            if (c == 'r') rule.access |= acc_read;
+            else if (c == 'w') rule.access |= acc_write;
+            else if (c == 'm') rule.access |= acc_mknod;
+            else throw Error(file + ": cannot read the line \"" + line + "\"");
+        }
+        state.apply(rule);
+    }
+    return state;
+}
+
+}  // namespace
+
+std::vector<Rule> v1_transition(const std::string& devices_list, const std::vector<Rule>& rules, const std::string& list_file) {
+    V1Devices target;
+    for (const Rule& rule : rules) target.apply(rule);
+    V1Devices current = parse_devices_list(devices_list, list_file);
+    std::vector<Rule> writes;
+    if (current.default_allow || current.default_allow != target.default_allow) {
+        writes.push_back({target.default_allow, 'a', any, any, static_cast<uint8_t>(acc_read | acc_write | acc_mknod)});
+        current = V1Devices{target.default_allow, {}};
+    }
+    // Removals first: nothing the target keeps is taken away, even for a moment.
+    for (const auto& [key, access] : current.exceptions) {
+        const auto kept = target.exceptions.find(key);
+        const auto dropped = static_cast<uint8_t>(access & ~(kept == target.exceptions.end() ? 0 : kept->second));
+        if (dropped != 0) writes.push_back(V1Devices::rule(key, dropped, target.default_allow));
+    }
+    for (const auto& [key, access] : target.exceptions) {
+        const auto had = current.exceptions.find(key);
+        const auto gained = static_cast<uint8_t>(access & ~(had == current.exceptions.end() ? 0 : had->second));
+        if (gained != 0) writes.push_back(V1Devices::rule(key, gained, !target.default_allow));
+    }
+    return writes;
 }
 
 std::vector<bpf_insn> build_program(const std::vector<Rule>& rules) {

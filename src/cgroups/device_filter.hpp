@@ -1,5 +1,6 @@
-// cgroup v2 device control: linux.resources.devices as a BPF_PROG_TYPE_CGROUP_DEVICE program,
-// assembled here (no libbpf, no compiler at run time) and attached to the container's cgroup.
+// Device control: linux.resources.devices as a BPF_PROG_TYPE_CGROUP_DEVICE program on cgroup v2,
+// assembled here (no libbpf, no compiler at run time) and attached to the container's cgroup; on
+// cgroup v1 as the devices.allow/devices.deny lines that move devices.list to the rules' result.
 //
 // Semantics (runc/crun, and the v1 devices controller in allow-list mode): the default devices are
 // appended to the config's rules; each access bit asked for (mknod, read, write) is judged by the
@@ -40,8 +41,9 @@ struct Rule {
 // urandom, tty, console, ptmx, the pts range and tun.
 const std::vector<Rule>& default_rules();
 
-// linux.resources.devices, validated (type a/b/c, major/minor -1 or in the kernel's range,
-// access letters of "rwm"; absent or empty access means "rwm"), followed by default_rules().
+// linux.resources.devices, validated (type a/b/c, major/minor -1 or in the kernel's range; the
+// access letters r, w, m count, others are ignored as runc ignores them; absent or empty access
+// means "rwm"), followed by default_rules().
 std::vector<Rule> effective_rules(const std::vector<oci::LinuxDeviceCgroup>& config);
 
 // The program for `rules` (see the semantics above). Throws hull::Error when the rule list is too
@@ -53,6 +55,16 @@ std::vector<bpf_insn> build_program(const std::vector<Rule>& rules);
 // update replaces the filter without a moment where the old and new rules are both absent.
 // `cgroup_dir` names the directory in errors.
 void install(int cgroup_fd, const std::string& cgroup_dir, const std::vector<bpf_insn>& program);
+
+// cgroup v1: the writes (allow → devices.allow, else devices.deny; Rule::v1_line) that turn the
+// cgroup whose devices.list reads `devices_list` into deny-all followed by `rules`, touching only
+// what differs: removals, then additions. "a *:* rwm" (which empties the list for a moment, and
+// which the kernel refuses once the cgroup has children) is written only when the default must
+// change or the list is allow-all (whose deny exceptions devices.list does not show). A deny rule
+// that would take access from a wildcard allow before it is refused: v1 keeps no holes in a
+// wildcard. `list_file` names devices.list in errors.
+std::vector<Rule> v1_transition(const std::string& devices_list, const std::vector<Rule>& rules,
+                                const std::string& list_file);
 
 // Ids of the device programs attached directly to the cgroup (BPF_PROG_QUERY).
 std::vector<uint32_t> attached_programs(int cgroup_fd, const std::string& cgroup_dir);

@@ -119,6 +119,13 @@ void validate(const oci::LinuxResources& r) {
     for (const auto& [key, value] : r.unified) {
         if (value.find('\0') != std::string::npos) throw Error(base + "unified[\"" + key + "\"]: the value contains a NUL byte");
     }
+    for (size_t i = 0; i < r.devices.size(); ++i) {
+        const auto& access = r.devices[i].access;
+        if (access && access->find_first_not_of("rwm") != std::string::npos) {
+            log::warn(base + "devices[" + std::to_string(i) + "].access \"" + *access +
+                      "\": only the letters r, w, m are device access; the others are ignored, as runc ignores them");
+        }
+    }
     static_cast<void>(devices::effective_rules(r.devices));
 }
 
@@ -216,11 +223,6 @@ std::vector<FileWrite> v2_writes(const oci::LinuxResources& r) {
 
 std::vector<FileWrite> v1_writes(const oci::LinuxResources& r) {
     std::vector<FileWrite> w;
-    if (!r.devices.empty()) {
-        for (const auto& rule : devices::effective_rules(r.devices)) {
-            add(w, "devices", rule.allow ? "devices.allow" : "devices.deny", rule.v1_line());
-        }
-    }
     if (const auto& m = r.memory) {
         if (m->limit) add(w, "memory", "memory.limit_in_bytes", std::to_string(*m->limit));
         if (m->swap) add(w, "memory", "memory.memsw.limit_in_bytes", std::to_string(*m->swap));
@@ -392,11 +394,21 @@ void apply_v1_resources(const Layout& layout, const std::string& path, const oci
         }
         check_memory_usage(*resources.memory, memory->mount_point + path + "/memory.usage_in_bytes");
     }
-    oci::LinuxResources v1_part = resources;
-    if (when == Apply::Create && layout.v1_hierarchy("devices") != nullptr) {
-        // Start from deny-all: the new cgroup inherited its parent's list.
-        v1_part.devices.insert(v1_part.devices.begin(), oci::LinuxDeviceCgroup{});
+    // Device rules go from the cgroup's devices.list to the target without a moment of deny-all
+    // (a new cgroup starts from its parent's list; an update without rules keeps the list).
+    if (when == Apply::Create || !resources.devices.empty()) {
+        if (const Hierarchy* h = layout.v1_hierarchy("devices")) {
+            const std::string dir = h->mount_point + path;
+            const std::string list = dir + "/devices.list";
+            for (const auto& rule : devices::v1_transition(sys::read_file(list), devices::effective_rules(resources.devices), list)) {
+                write_one(dir, {"devices", rule.allow ? "devices.allow" : "devices.deny", rule.v1_line()});
+            }
+        } else if (!resources.devices.empty()) {
+            throw Error("linux.resources.devices: the devices cgroup controller is not mounted on this host");
+        }
     }
+    oci::LinuxResources v1_part = resources;
+    v1_part.devices.clear();
     std::vector<FileWrite> unified_writes;
     if (!layout.v1_hierarchy("hugetlb") && !resources.hugepageLimits.empty() && !layout.unified_mount.empty()) {
         oci::LinuxResources hugetlb_only;

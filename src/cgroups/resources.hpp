@@ -17,7 +17,8 @@ struct FileWrite {
 
 // The writes for a pure cgroup2 hierarchy, in the order they must happen.
 std::vector<FileWrite> v2_writes(const oci::LinuxResources& resources);
-// The writes for v1 hierarchies (controller says which one), in order.
+// The writes for v1 hierarchies (controller says which one), in order; not the device rules, which
+// apply_resources writes as a transition from the cgroup's devices.list (devices::v1_transition).
 std::vector<FileWrite> v1_writes(const oci::LinuxResources& resources);
 
 // cpu.shares (2..262144) → cpu.weight (1..10000), the conversion runc and crun use.

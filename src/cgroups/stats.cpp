@@ -9,6 +9,7 @@
 #include "cgroups/cgroupfs.hpp"
 #include "hull/error.hpp"
 #include "hull/syscall.hpp"
+#include "process/placement.hpp"
 
 namespace hull::cgroups {
 
@@ -199,6 +200,21 @@ oci::Json stats_v1(const Cgroup& cgroup) {
         auto stat = read_keyed(cgroup.dir(*h) + "/cpu.stat");
         data["cpu"]["throttling"] = {{"periods", stat["nr_periods"]}, {"throttled_periods", stat["nr_throttled"]},
                                      {"throttled_time", stat["throttled_time"]}};
+    }
+    const Hierarchy* cpuset_h = layout.v1_hierarchy("cpuset");
+    if (cpuset_h != nullptr && ::access((cgroup.dir(*cpuset_h) + "/cpuset.cpus").c_str(), F_OK) == 0) {
+        const std::string dir = cgroup.dir(*cpuset_h) + "/cpuset.";
+        const auto ids = [&](const char* file) {
+            const std::string list = read_trimmed(dir + file);
+            return list.empty() ? std::vector<unsigned>{} : process::parse_id_list(list, dir + file, 1u << 20);
+        };
+        oci::Json cpuset = {{"cpus", ids("cpus")}, {"mems", ids("mems")}};
+        for (const char* file : {"cpu_exclusive", "mem_hardwall", "mem_exclusive", "memory_migrate", "memory_spread_page",
+                                 "memory_spread_slab", "memory_pressure", "sched_load_balance"}) {
+            cpuset[file] = read_number(dir + file);
+        }
+        cpuset["sched_relax_domain_level"] = std::stoll(read_trimmed(dir + "sched_relax_domain_level"));
+        data["cpuset"] = cpuset;
     }
     if (const Hierarchy* h = layout.v1_hierarchy("memory")) {
         const std::string dir = cgroup.dir(*h);

@@ -70,6 +70,19 @@ std::vector<std::string> record_stdio(pid_t pid, const std::string& images_dir) 
     return external;
 }
 
+// --parent-path, checked as runc checks it (and in its words, which callers match): relative to
+// the image path, where criu links it from, and an existing directory.
+void check_parent_path(const std::string& images_dir, const std::string& parent_path) {
+    if (parent_path[0] == '/') {
+        throw Error("--parent-path must be relative: \"" + parent_path + "\" (criu finds the parent images from --image-path)",
+                    EINVAL);
+    }
+    const std::string parent = images_dir + "/" + parent_path;
+    struct stat st {};
+    if (::stat(parent.c_str(), &st) != 0) throw_errno("invalid --parent-path: stat " + parent);
+    if (!S_ISDIR(st.st_mode)) throw Error("invalid --parent-path: " + parent + ": not a directory", ENOTDIR);
+}
+
 }  // namespace
 
 CheckpointSupport checkpoint_support() {
@@ -79,26 +92,23 @@ CheckpointSupport checkpoint_support() {
 
 void checkpoint_container(const RuntimeOptions& runtime, const std::string& id, const CheckpointOptions& options) {
     criu::check_flags("checkpoint", options.criu);
-    criu::require("checkpoint");
     bool stopped = false;
     {
         container::Container c = container::Container::open(runtime, id);
         c.require({container::Status::Running, container::Status::Paused}, "checkpoint");
-        const oci::Spec& spec = c.spec();
         criu::DumpPlan plan;
+        plan.images_dir = criu::absolute(options.criu.image_path.empty() ? "checkpoint" : options.criu.image_path);
+        // runc's order: the container, then the paths, then criu.
+        if (!options.parent_path.empty()) check_parent_path(plan.images_dir, options.parent_path);
+        plan.parent_dir = options.parent_path;
+        criu::require("checkpoint");
+        const oci::Spec& spec = c.spec();
         plan.pid = c.record().pid;
         plan.pre_dump = options.pre_dump;
-        plan.images_dir = criu::absolute(options.criu.image_path.empty() ? "checkpoint" : options.criu.image_path);
         make_dir(plan.images_dir, "--image-path");
         if (!options.criu.work_path.empty()) {
             plan.work_dir = criu::absolute(options.criu.work_path);
             make_dir(plan.work_dir, "--work-path");
-        }
-        if (!options.parent_path.empty()) {
-            const std::string parent = options.parent_path[0] == '/' ? options.parent_path : plan.images_dir + "/" + options.parent_path;
-            struct stat st {};
-            if (::stat(parent.c_str(), &st) != 0) throw_errno("checkpoint --parent-path " + options.parent_path);
-            plan.parent_dir = options.parent_path;
         }
         plan.root = c.record().rootfs;
         plan.freeze_cgroup = freezer_dir(c.cgroup());

@@ -144,6 +144,16 @@ device_probe='for d in "$@"; do if err=$( (exec 3>"$d") 2>&1); then echo "$d ope
     [[ "$output" == "/dev/kmsg denied: "*"Operation not permitted"* ]]
 }
 
+# kmsg_is allow|deny: whether the container may open /dev/kmsg for writing.
+kmsg_is() {
+    run rt exec "$ID" sh -c "set -- /dev/kmsg; $device_probe" </dev/null
+    if [ "$1" = allow ]; then [ "$output" = "/dev/kmsg open" ]; else [[ "$output" == "/dev/kmsg denied: "*"Operation not permitted"* ]]; fi
+}
+
+@test "v2: update attaches the new device program before detaching the old: no deny-all moment" {
+    no_deny_all_window kmsg_is
+}
+
 @test "v2: delete removes the nested parents hull created, and keeps those it found" {
     # A top-level parent of our own: other suites' teardowns sweep empty cgroups under rt-bats.
     top=cgv2-$ID

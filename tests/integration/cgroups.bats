@@ -179,6 +179,49 @@ SCRIPT
     [ "${lines[1]}" = null-ok ]
 }
 
+# v1_list_is allow|deny: devices.list is exactly deny-all plus the defaults (and kmsg rw for allow).
+v1_list_is() {
+    local expected='b *:* m
+c *:* m
+c 1:3 rwm
+c 1:5 rwm
+c 1:7 rwm
+c 1:8 rwm
+c 1:9 rwm
+c 10:200 rwm
+c 136:* rwm
+c 5:0 rwm
+c 5:1 rwm
+c 5:2 rwm'
+    [ "$1" = deny ] || expected=$(printf '%s\nc 1:11 rw' "$expected")
+    diff <(sort <<<"$expected") <(sort "/sys/fs/cgroup/devices$CGROUP_PATH/devices.list")
+}
+
+@test "hybrid host: update moves the v1 device rules without a deny-all moment; devices.list is the target after" {
+    is_hybrid || skip "the host is not a hybrid cgroup host"
+    no_deny_all_window v1_list_is
+}
+
+@test "device access letters other than r, w, m are ignored with a warning, as runc ignores them (rwa is rw); none of them is refused" {
+    is_hybrid || skip "the host is not a hybrid cgroup host"
+    config 'linux.devices=[{"path":"/dev/kmsg","type":"c","major":1,"minor":11}]' \
+        'linux.resources.devices=[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":11,"access":"rwa"}]'
+    set_cmd 'sleep 100'
+    rt run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$TEST_DIR/err"
+    cat "$TEST_DIR/err"
+    list=/sys/fs/cgroup/devices$CGROUP_PATH/devices.list
+    grep -qx 'c 1:11 rw' "$list"
+    runtime_is_runc && return  # runc says nothing; its update ignores device rules
+    [[ "$(cat "$TEST_DIR/err")" == *'linux.resources.devices[1].access "rwa": only the letters r, w, m'*'ignored'* ]]
+    echo '{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":11,"access":"wa"}]}' >"$TEST_DIR/r.json"
+    rt update -r "$TEST_DIR/r.json" "$ID"
+    grep -qx 'c 1:11 w' "$list"
+    echo '{"devices":[{"allow":true,"type":"c","major":1,"minor":11,"access":"a"}]}' >"$TEST_DIR/bad.json"
+    run rt update -r "$TEST_DIR/bad.json" "$ID"
+    assert_failed 'devices\[0\]\.access: invalid access "a" \(none of the letters r, w, m\)'
+    grep -qx 'c 1:11 w' "$list"
+}
+
 # bad_resources EDIT REGEX: create with EDIT fails with a message matching REGEX and leaves nothing.
 bad_resources() {
     cp "$(template_bundle)/config.json" "$BUNDLE/config.json"
@@ -199,6 +242,8 @@ bad_resources() {
     bad_resources 'linux.resources.cpu={"shares":123456789}' 'cpu.shares'
     bad_resources 'linux.resources.blockIO={"weight":5000}' 'blockIO.weight'
     bad_resources 'linux.resources.hugepageLimits=[{"pageSize":"../../../etc/x","limit":1}]' 'pageSize'
+    # runc 1.1.5 takes the size as the file infix too: "2mb" has no file (hugetlb.2mb.max: ENOENT)
+    bad_resources 'linux.resources.hugepageLimits=[{"pageSize":"2mb","limit":2097152}]' 'hugepageLimits\[0\]\.pageSize: "2mb"'
     bad_resources 'linux.resources.devices=[{"allow":true,"type":"c","major":70000,"minor":1,"access":"r"}]' 'devices\[0\]\.major'
 }
 

@@ -64,3 +64,18 @@ setup_file() {
     assert_failed "restore --lsm-profile: not supported"
     assert_nothing_left "$ID"
 }
+
+@test "checkpoint --parent-path is checked first, in runc's words: relative, an existing directory; nothing made" {
+    set_cmd 'sleep 100'
+    rt run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+    run rt checkpoint --image-path "$TEST_DIR/img" --parent-path "$TEST_DIR/pre" "$ID"
+    assert_failed '--parent-path must be relative'
+    run rt checkpoint --image-path "$TEST_DIR/img" --parent-path ../pre "$ID"
+    assert_failed 'invalid --parent-path: stat .*/pre: no such file or directory'
+    runtime_is_runc || [ ! -e "$TEST_DIR/img" ]  # (runc makes the image directory first)
+    mkdir -p "$TEST_DIR/img"
+    touch "$TEST_DIR/pre"
+    run rt checkpoint --image-path "$TEST_DIR/img" --parent-path ../pre "$ID"
+    assert_failed 'invalid --parent-path: .*/pre: not a directory'
+    [ "$(state_field "$ID" status)" = running ]
+}

@@ -142,3 +142,31 @@ wait_for_file() {  # PATH
     echo "$1 did not appear"
     return 1
 }
+
+# no_deny_all_window CHECK...: the container opens /dev/null in a loop while `update` switches its
+# device rules back and forth 20 times (kmsg allowed, denied); not one open may fail (a deny-all
+# moment would fail it). `CHECK... allow` runs after the 10th allow, `CHECK... deny` at the end.
+no_deny_all_window() {
+    config 'linux.devices=[{"path":"/dev/kmsg","type":"c","major":1,"minor":11}]' \
+        'linux.resources.devices=[{"allow":false,"access":"rwm"}]'
+    set_cmd 'n=0; fails=0; echo on >/tmp/looping
+        while [ ! -e /tmp/stop ]; do { : </dev/null; } 2>/dev/null || fails=$((fails + 1)); n=$((n + 1)); done
+        echo "$n $fails" >/tmp/result; sleep 100'
+    rt run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+    wait_for_file "$BUNDLE/rootfs/tmp/looping"
+    echo '{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":11,"access":"rw"}]}' >"$TEST_DIR/allow.json"
+    echo '{"devices":[{"allow":false,"access":"rwm"}]}' >"$TEST_DIR/deny.json"
+    local i
+    for i in $(seq 20); do
+        rt update -r "$TEST_DIR/allow.json" "$ID"
+        [ "$i" != 10 ] || "$@" allow
+        rt update -r "$TEST_DIR/deny.json" "$ID"
+    done
+    "$@" deny
+    touch "$BUNDLE/rootfs/tmp/stop"
+    wait_for_file "$BUNDLE/rootfs/tmp/result"
+    read -r opens fails <"$BUNDLE/rootfs/tmp/result"
+    echo "opens of /dev/null during the updates: $opens, failed: $fails"
+    [ "$opens" -gt 100 ]
+    [ "$fails" = 0 ]
+}

@@ -230,3 +230,35 @@ PY
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
 }
+
+@test "events --stats: the data in runc's struct order, zero omitempty fields left out (callers match raw prefixes)" {
+    set_cmd 'sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID" </dev/null
+    run rt events --stats "$ID"
+    [ "$status" -eq 0 ]
+    [[ "$output" == "{\"type\":\"stats\",\"id\":\"$ID\",\"data\":{\"cpu\":{\"usage\":{\"total\":"* ]]
+    python3 - "$output" <<'EOF'
+import json, sys
+data = json.loads(sys.argv[1])["data"]  # dicts keep the order of the text
+
+def in_order(obj, order, required=()):
+    keys = list(obj)
+    assert all(k in order for k in keys), (keys, order)
+    assert keys == sorted(keys, key=order.index), (keys, order)
+    assert all(k in keys for k in required), (keys, required)
+
+assert list(data) == ["cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt", "network_interfaces"], list(data)
+assert list(data["cpu"]) == ["usage", "throttling"], data["cpu"]
+in_order(data["cpu"]["usage"], ["total", "percpu", "percpu_kernel", "percpu_user", "kernel", "user"], ["total", "kernel", "user"])
+in_order(data["cpu"]["throttling"], ["periods", "throttledPeriods", "throttledTime"])
+in_order(data["cpuset"], ["cpus", "cpu_exclusive", "mems", "mem_hardwall", "mem_exclusive", "memory_migrate",
+                          "memory_spread_page", "memory_spread_slab", "memory_pressure", "sched_load_balance",
+                          "sched_relax_domain_level"], ["cpu_exclusive", "sched_relax_domain_level"])
+in_order(data["memory"], ["cache", "usage", "swap", "kernel", "kernelTCP", "raw"], ["usage", "swap", "kernel", "kernelTCP"])
+for entry in ("usage", "swap", "kernel", "kernelTCP"):
+    in_order(data["memory"][entry], ["limit", "usage", "max", "failcnt"], ["limit", "failcnt"])
+assert data["memory"]["usage"]["usage"] > 0, data["memory"]
+in_order(data["pids"], ["current", "limit"], ["current"])
+assert data["network_interfaces"] is None, data
+EOF
+}

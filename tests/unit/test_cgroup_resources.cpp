@@ -102,16 +102,12 @@ TEST(ResourcesV2Test, BadInputIsRefused) {
 
 TEST(ResourcesV1Test, MapsToTheV1Controllers) {
     const auto w = hull::cgroups::v1_writes(resources(R"({
-        "devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rw"}],
         "memory": {"limit": 67108864, "swap": 134217728, "reservation": 1, "swappiness": 10, "disableOOMKiller": true,
                    "kernel": 50593792, "kernelTCP": 50593792},
         "cpu": {"shares": 512, "quota": 20000, "period": 100000},
         "pids": {"limit": -1},
         "blockIO": {"weight": 300, "weightDevice": [{"major": 8, "minor": 0, "weight": 200}]},
         "network": {"classID": 1048577, "priorities": [{"name": "eth0", "priority": 5}]}})"));
-    EXPECT_EQ(w.front().file, "devices.deny");
-    EXPECT_EQ(w.front().value, "a *:* rwm");
-    EXPECT_EQ(w[1].value, "c 10:229 rw");
     EXPECT_EQ(value_of(w, "memory.limit_in_bytes"), "67108864");
     EXPECT_EQ(value_of(w, "memory.memsw.limit_in_bytes"), "134217728");
     EXPECT_EQ(value_of(w, "memory.oom_control"), "1");
@@ -123,10 +119,6 @@ TEST(ResourcesV1Test, MapsToTheV1Controllers) {
     EXPECT_EQ(value_of(w, "blkio.weight_device"), "8:0 200");
     EXPECT_EQ(value_of(w, "net_cls.classid"), "1048577");
     EXPECT_EQ(value_of(w, "net_prio.ifpriomap"), "eth0 5");
-    // The default devices are allowed after the config's rules (podman sends only deny-all).
-    bool null_allowed = false;
-    for (const auto& write : w) null_allowed |= write.file == "devices.allow" && write.value == "c 1:3 rwm";
-    EXPECT_TRUE(null_allowed);
 }
 
 class FakeV2Test : public ::testing::Test {

@@ -195,7 +195,69 @@ TEST(DeviceFilterTest, ConfigRulesAreValidatedAndNormalised) {
     EXPECT_THROW(dev::effective_rules({config_rule(true, "c", 4096, 0, "r")}), hull::Error);
     EXPECT_THROW(dev::effective_rules({config_rule(true, "c", 1, 1 << 20, "r")}), hull::Error);
     EXPECT_THROW(dev::effective_rules({config_rule(true, "x", 1, 1, "r")}), hull::Error);
-    EXPECT_THROW(dev::effective_rules({config_rule(true, "c", 1, 1, "rx")}), hull::Error);
+    // Letters other than r, w, m are ignored, as runc ignores them ("rwa" is "rw"); none of them is an error.
+    EXPECT_EQ(dev::effective_rules({config_rule(true, "c", 1, 1, "rwa")})[0].access, r | w);
+    EXPECT_THROW(dev::effective_rules({config_rule(true, "c", 1, 1, "xa")}), hull::Error);
+}
+
+// devices.list as the kernel shows it for the rules: from an empty list (deny-all, no exceptions)
+// the transition adds each exception once, whole.
+std::string list_of(const std::vector<Rule>& rules) {
+    std::string list;
+    for (const Rule& rule : dev::v1_transition("", rules, "devices.list")) list += rule.v1_line() + "\n";
+    return list;
+}
+
+std::vector<std::string> lines_of(const std::vector<Rule>& writes) {
+    std::vector<std::string> lines;
+    for (const Rule& rule : writes) lines.push_back((rule.allow ? "allow " : "deny ") + rule.v1_line());
+    return lines;
+}
+
+TEST(DeviceFilterV1Test, ANewCgroupUnderAnAllowAllParentStartsFromDenyAll) {
+    const auto rules = dev::effective_rules({config_rule(false, std::nullopt, std::nullopt, std::nullopt, "rwm")});
+    const auto writes = lines_of(dev::v1_transition("a *:* rwm\n", rules, "devices.list"));
+    ASSERT_FALSE(writes.empty());
+    EXPECT_EQ(writes.front(), "deny a *:* rwm");
+    EXPECT_EQ(writes.size(), 1 + dev::default_rules().size());
+}
+
+TEST(DeviceFilterV1Test, AnUpdateWritesOnlyTheDifferenceAndNeverDeniesAll) {
+    const auto deny_all = config_rule(false, std::nullopt, std::nullopt, std::nullopt, "rwm");
+    const auto before = dev::effective_rules({deny_all, config_rule(true, "c", 1, 11, "w"), config_rule(true, "c", 1, 1, "rw")});
+    const auto after = dev::effective_rules({deny_all, config_rule(true, "c", 1, 11, "rw"), config_rule(true, "c", 4, dev::any, "r")});
+    const std::string current = list_of(before);
+    EXPECT_NE(current.find("c 1:11 w\n"), std::string::npos) << current;
+    const auto writes = lines_of(dev::v1_transition(current, after, "devices.list"));
+    EXPECT_EQ(writes, (std::vector<std::string>{"deny c 1:1 rw", "allow c 1:11 r", "allow c 4:* r"}));
+    // Already there: nothing to write.
+    EXPECT_TRUE(dev::v1_transition(list_of(after), after, "devices.list").empty());
+}
+
+TEST(DeviceFilterV1Test, PartialAccessIsTakenAwayBitByBit) {
+    const auto deny_all = config_rule(false, std::nullopt, std::nullopt, std::nullopt, "rwm");
+    const auto target = dev::effective_rules({deny_all, config_rule(false, "c", 1, 3, "w")});
+    // The defaults allow c 1:3 rwm after the config's deny, so the target keeps it whole.
+    EXPECT_TRUE(lines_of(dev::v1_transition(list_of(target), target, "devices.list")).empty());
+    const auto writes = lines_of(dev::v1_transition("c 1:3 rwm\nc 7:7 rwm\n", {Rule{true, 'c', 7, 7, r}}, "devices.list"));
+    EXPECT_EQ(writes, (std::vector<std::string>{"deny c 1:3 rwm", "deny c 7:7 wm"}));
+}
+
+TEST(DeviceFilterV1Test, AllowAllTargetsAndWildcardHolesAndBadLists) {
+    const auto allow_all = config_rule(true, std::nullopt, std::nullopt, std::nullopt, "rwm");
+    // An allow-all cgroup's deny exceptions are not listed: reset to the target's default first.
+    EXPECT_EQ(lines_of(dev::v1_transition("c 1:3 rwm\n", dev::effective_rules({allow_all}), "devices.list")),
+              (std::vector<std::string>{"allow a *:* rwm"}));
+    // v1 cannot deny one device out of a wildcard allowed before it: refused, naming both rules.
+    try {
+        dev::v1_transition("", {Rule{true, 'c', dev::any, dev::any, r | w}, Rule{false, 'c', 1, 3, w}}, "devices.list");
+        ADD_FAILURE() << "no error";
+    } catch (const hull::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("\"c 1:3 w\" cannot take access from the rule \"c *:* rw\""), std::string::npos)
+            << e.what();
+    }
+    EXPECT_THROW(dev::v1_transition("c 1:x rwm\n", {}, "devices.list"), hull::Error);
+    EXPECT_THROW(dev::v1_transition("c 1:3 rwq\n", {}, "devices.list"), hull::Error);
 }
 
 }  // namespace
