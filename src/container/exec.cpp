@@ -96,6 +96,7 @@ struct ExecContext {
     int join_flags = 0;
     int sync_fd = -1;
     int console_socket_fd = -1;
+    bool terminal_relayed = false;  // the master goes to the runtime, which relays it (foreground, no socket)
     unsigned preserve_fds = 0;
     SeccompAgent agent;
     ExecLabels labels;
@@ -107,6 +108,8 @@ struct ExecContext {
     const oci::Process& process = *ctx.process;
     sync.expect(Message::Go, "the runtime");
     if (process.terminal) terminal::setup_container_terminal(ctx.console_socket_fd, process.consoleSize, -1, process.user.uid);
+    // The relay sets the window size and clears ONLCR: the program must not start before.
+    if (ctx.terminal_relayed) sync.expect(Message::Go, "the terminal relay");
     change_to_working_directory(process.cwd);
     const std::string executable = find_executable(process);
     process::apply_rlimits(process.rlimits);
@@ -248,6 +251,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
     }
     ctx.sync_fd = child_end.get();
     ctx.console_socket_fd = console_socket.get();
+    ctx.terminal_relayed = static_cast<bool>(relay_socket);
     ctx.preserve_fds = options.preserve_fds;
     ctx.labels = {labels, &label_procfs};
     std::optional<seccomp::Filter> seccomp_filter;
@@ -270,7 +274,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         ctx.memory_policy = process::plan_memory_policy(*spec.linux->memoryPolicy, process::online_numa_nodes());
     }
 
-    UniqueFd master;
+    std::optional<terminal::Relay> relay;
     apply_initial_cpu_affinity(process);
     const pid_t child = sys::clone3(0, cgroup->clone_target());
     if (child == 0) {
@@ -279,6 +283,7 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         exec_child(ctx);
     }
     child_end.reset();
+    console_socket.reset();  // the process holds its copy: if it dies before sending the master, receive_fd sees EOF
     seccomp_agent.reset();  // the process's copy is the agent's only writer: it sees EOF once the fd is sent
     const SyncChannel sync(runtime_end.get());
     pid_t pid = child;
@@ -298,10 +303,11 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
             sys::write_file_atomic(options.pid_file, std::to_string(pid), 0644, "--pid-file " + options.pid_file);
         }
         sync.send(Message::Go);
+        if (relay_socket) {
+            relay.emplace(sys::receive_fd(relay_socket.get()));
+            sync.send(Message::Go);
+        }
         wait_for_exec(sync);
-        console_socket.reset();
-        // The process set its terminal up before execve.
-        if (relay_socket) master = sys::receive_fd(relay_socket.get());
     } catch (...) {
         ::kill(pid, SIGKILL);
         if (pid != child) ::kill(child, SIGKILL);
@@ -311,8 +317,6 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
         throw;
     }
     if (options.detach) return 0;
-    std::optional<terminal::Relay> relay;
-    if (master) relay.emplace(std::move(master));
     return signals->wait_for(pid, relay ? &*relay : nullptr);
 }
 

@@ -80,6 +80,21 @@ setup_terminal() {  # SHELL-COMMAND
     rt delete --force "$ID"
 }
 
+@test "tty relay: exec -t sets the size and clears ONLCR before the program runs (no race with its first call)" {
+    set_cmd 'sleep 100'
+    rt run --detach --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+    # The program's first act reads the pty: a relay that set the terminal up after execve lost
+    # this race under load (CI saw "stty: standard input" errors and no size).
+    for i in $(seq 1 15); do
+        run drive --rows 23 --cols 77 -- "$RUNTIME" --root "$ROOT" exec -t "$ID" stty size
+        [ "$status" -eq 0 ] || { echo "round $i: $output"; false; }
+        grep -qx '23 77' <<<"$output" || { echo "round $i: $output"; false; }
+        run drive -- "$RUNTIME" --root "$ROOT" exec -t "$ID" stty -a
+        grep -q -- '-onlcr' <<<"$output" || { echo "round $i: $output"; false; }
+    done
+    rt delete --force "$ID"
+}
+
 @test "tty relay: without a terminal on stdin the output is still relayed" {
     setup_terminal 'tty; echo plain-output; exit 4'
     run rt run --bundle "$BUNDLE" "$ID" </dev/null

@@ -98,6 +98,19 @@ TEST(DbusWireTest, ArraysAreAlignedAndMeasuredWithoutTheirPadding) {
     EXPECT_EQ(w.data().size(), 24u);
 }
 
+TEST(DbusWireTest, NestingIsBoundedByTheSpecsLimit) {
+    // Each variant names its own type in the data: 100 variants, each holding the next.
+    std::string data;
+    for (int i = 0; i < 100; ++i) data += std::string("\x01v\0", 3);
+    data += std::string("\x01y\0\x07", 4);
+    dbus::Reader deep(data, 0, false);
+    EXPECT_NE(error_of([&] { deep.skip("v"); }).find("nested more than 64 deep"), std::string::npos);
+    const std::string shallow_data = std::string("\x01v\0", 3) + std::string("\x01y\0\x07", 4);
+    dbus::Reader shallow(shallow_data, 0, false);
+    shallow.skip("v");
+    EXPECT_EQ(shallow.position(), shallow_data.size());
+}
+
 // Reads the a(sv) properties of a StartTransientUnit body into name → (signature, reader position).
 struct Property {
     std::string signature;
