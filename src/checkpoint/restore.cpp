@@ -27,6 +27,15 @@ namespace hull {
 
 namespace {
 
+// The host's id for a container uid (the pty is made here, outside the container's user namespace).
+uid_t host_uid(const oci::Spec& spec, uid_t uid) {
+    if (!oci::has_namespace(spec, "user") || !spec.linux) return uid;
+    for (const auto& m : spec.linux->uidMappings) {
+        if (uid >= m.containerID && uid - m.containerID < m.size) return m.hostID + (uid - m.containerID);
+    }
+    return uid;
+}
+
 // What criu cannot give back through its command line, refused by field before anything is made.
 void check_restorable(const container::ContainerConfig& config, const RestoreOptions& options) {
     const oci::Spec& spec = config.spec;
@@ -136,7 +145,7 @@ pid_t restore(const RuntimeOptions& runtime, const std::string& id, const Restor
     std::optional<terminal::Pty> pty;
     if (spec.process->terminal) {
         console_socket = sys::connect_unix(options.create.console_socket, "--console-socket");
-        pty = terminal::open_pty("/dev/ptmx", spec.process->consoleSize);
+        pty = terminal::open_pty("/dev/ptmx", spec.process->consoleSize, host_uid(spec, spec.process->user.uid));
     }
 
     const StateStore store(runtime.root);

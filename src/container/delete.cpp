@@ -94,7 +94,7 @@ void delete_container(const RuntimeOptions& runtime, const std::string& id, bool
     // An interrupted create (status creating) is removed with or without --force: nothing will
     // ever finish it; its process, if it still runs, is killed with the cgroup.
     if ((status == Status::Running || status == Status::Paused) && !force) {
-        throw Error("cannot delete container \"" + id + "\": it is " + std::string(container::status_name(status)) +
+        throw Error("cannot delete container " + id + " that is not stopped: " + std::string(container::status_name(status)) +
                     " (stop it first or use --force)");
     }
     if (status == Status::Paused) {

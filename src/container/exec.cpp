@@ -201,8 +201,10 @@ int exec_in_container(const RuntimeOptions& runtime, const std::string& id, cons
             throw Error("cannot exec in a paused container (use --ignore-paused to override): \"" + id +
                         "\" is paused; resume it first");
         }
-        if (status != Status::Running && status != Status::Paused) {
-            throw Error("cannot exec in container \"" + id + "\": it is " + std::string(status_name(status)) + ", not running");
+        // runc execs into a created container too (its init waits for start, its namespaces exist).
+        if (status == Status::Stopped) throw Error("cannot exec in a stopped container: \"" + id + "\" is stopped");
+        if (status != Status::Running && status != Status::Paused && status != Status::Created) {
+            throw Error("cannot exec in container \"" + id + "\": it is " + std::string(status_name(status)));
         }
         pidfd = c.open_process();
         if (!pidfd) throw Error("cannot exec in container \"" + id + "\": its process is gone");

@@ -11,8 +11,9 @@ void set_frozen(const RuntimeOptions& runtime, const std::string& id, bool freez
     const container::Status from = freeze ? container::Status::Running : container::Status::Paused;
     const auto c = container::Container::open(runtime, id);
     if (c.status() != from) {
-        throw Error(std::string("cannot ") + verb + " container \"" + id + "\": it is " +
-                    std::string(container::status_name(c.status())) + ", not " + std::string(container::status_name(from)));
+        // runc's words first ("container not running", "container not paused"), then hull's.
+        throw Error(std::string("container not ") + std::string(container::status_name(from)) + ": cannot " + verb +
+                    " container \"" + id + "\": it is " + std::string(container::status_name(c.status())));
     }
     c.cgroup_for(verb).set_frozen(freeze);
 }

@@ -49,9 +49,12 @@ std::string read_start_reply(int fifo, int pidfd, const std::string& id) {
 void start_container(const RuntimeOptions& runtime, const std::string& id) {
     using container::Status;
     auto c = container::Container::open(runtime, id);
+    // runc's words first (scripts match them), then which container and why.
+    if (c.status() == Status::Running) throw Error("cannot start an already running container: \"" + id + "\" is running");
+    if (c.status() == Status::Stopped) throw Error("cannot start a container that has stopped: \"" + id + "\" is stopped");
     if (c.status() != Status::Created) {
-        throw Error("cannot start container \"" + id + "\": it is " + std::string(container::status_name(c.status())) +
-                    ", not created");
+        const std::string now(container::status_name(c.status()));
+        throw Error("cannot start a container in the " + now + " state: \"" + id + "\" is " + now + ", not created");
     }
     const ContainerRecord& record = c.record();
     UniqueFd pidfd(sys::pidfd_open(record.pid));

@@ -43,7 +43,7 @@ void bind_on_console(int slave, int target) {
 
 }  // namespace
 
-Pty open_pty(const char* ptmx, const std::optional<oci::Box>& size) {
+Pty open_pty(const char* ptmx, const std::optional<oci::Box>& size, uid_t owner) {
     Pty pty;
     pty.master.reset(::open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!pty.master) throw_errno(std::string("open ") + ptmx);
@@ -51,6 +51,7 @@ Pty open_pty(const char* ptmx, const std::optional<oci::Box>& size) {
     if (::ioctl(pty.master.get(), TIOCSPTLCK, &unlock) != 0) throw_errno("unlock pty");
     pty.slave.reset(::ioctl(pty.master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!pty.slave) throw_errno("open pty peer");
+    if (owner != 0 && ::fchown(pty.slave.get(), owner, static_cast<gid_t>(-1)) != 0) throw_errno("chown the pty to process.user.uid");
     if (size) {
         winsize ws{};
         ws.ws_row = static_cast<unsigned short>(size->height);
@@ -61,10 +62,9 @@ Pty open_pty(const char* ptmx, const std::optional<oci::Box>& size) {
 }
 
 void setup_container_terminal(int console_socket, const std::optional<oci::Box>& size, int console_target, uid_t owner) {
-    Pty pty = open_pty("/dev/ptmx", size);
+    Pty pty = open_pty("/dev/ptmx", size, owner);
     const UniqueFd master = std::move(pty.master);
     const UniqueFd slave = std::move(pty.slave);
-    if (owner != 0 && ::fchown(slave.get(), owner, static_cast<gid_t>(-1)) != 0) throw_errno("chown the pty to process.user.uid");
     if (console_target >= 0) bind_on_console(slave.get(), console_target);
     if (::setsid() < 0 && errno != EPERM) throw_errno("setsid");
     if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_errno("make the pty the controlling terminal");

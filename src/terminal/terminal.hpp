@@ -26,14 +26,15 @@ struct Pty {
     UniqueFd slave;
 };
 // A new pty from `ptmx` (the container's /dev/ptmx, or the host's for a restore), unlocked, its
-// window size set when given. Neither end becomes anyone's controlling terminal.
-Pty open_pty(const char* ptmx, const std::optional<oci::Box>& size);
+// window size set when given, its slave owned by `owner` (process.user.uid, as runc's; the group
+// stays devpts's tty group). Neither end becomes anyone's controlling terminal.
+Pty open_pty(const char* ptmx, const std::optional<oci::Box>& size, uid_t owner);
 
 // In the container process, after pivot_root: opens a pty from the container's /dev/ptmx, makes
 // its slave the controlling terminal and stdin/stdout/stderr, bind-mounts it on `console_target`
 // (from open_console_target; -1 for exec: the container's /dev/console belongs to its init) and
 // sends the master over `console_socket`.
-// The pty belongs to `owner` (process.user.uid; its group stays devpts's tty group), as runc's.
+// The pty belongs to `owner` (see open_pty).
 void setup_container_terminal(int console_socket, const std::optional<oci::Box>& size, int console_target, uid_t owner);
 
 }  // namespace hull::terminal

@@ -103,9 +103,15 @@ stop_containerd() {
             ctr_ container delete "$id" >/dev/null 2>&1 || true
         done
     fi
-    # Shims outlive the daemon; ours are the ones given our socket address.
+    # Shims outlive the daemon; ours are the ones given our socket address. A killed shim leaves
+    # its socket (under /run/containerd/s), named in its bundle's address file.
+    local sockets
+    sockets=$(sed -n 's|^unix://||p' "$CTRD_DIR"/state/io.containerd.runtime.v2.task/"$CTRD_NS"/*/address 2>/dev/null)
     for pid in $(pgrep -f -- "-address $CTRD_SOCK( |$)" 2>/dev/null); do
         kill -KILL "$pid" 2>/dev/null || true
+    done
+    for mnt in $sockets; do
+        [ -S "$mnt" ] && rm -f "$mnt"
     done
     if [ -n "${CTRD_PID:-}" ]; then
         kill -TERM "$CTRD_PID" 2>/dev/null || true
@@ -119,8 +125,9 @@ stop_containerd() {
     # ctr's default cgroup path is /<namespace>/<id>.
     rmdir /sys/fs/cgroup/*/"$CTRD_NS"/* 2>/dev/null || true
     rmdir /sys/fs/cgroup/*/"$CTRD_NS" 2>/dev/null || true
-    # The 1.6 shim makes /run/containerd/runc/<namespace> whatever --runc-root says.
-    rmdir "/run/containerd/runc/$CTRD_NS" 2>/dev/null || true
+    # The 1.6 shim makes /run/containerd/runc/<namespace> whatever --runc-root says, and its
+    # socket's dir /run/containerd/s; removed when no other daemon's shim uses them.
+    rmdir "/run/containerd/runc/$CTRD_NS" /run/containerd/runc /run/containerd/s /run/containerd 2>/dev/null || true
     rm -rf "$CTRD_DIR"
 }
 

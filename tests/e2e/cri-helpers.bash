@@ -47,16 +47,17 @@ EOF
 }
 
 # cri_network: a CNI bridge of our own on a private /24 (no gateway, no masquerading: nothing on
-# the host's routes or firewall), host-local addresses kept under $CTRD_DIR. Sets CRI_BRIDGE and
-# CRI_SUBNET_PREFIX (the first three octets).
+# the host's routes or firewall), host-local addresses kept under $CTRD_DIR. Sets CRI_BRIDGE,
+# CRI_NETWORK and CRI_SUBNET_PREFIX (the first three octets).
 cri_network() {
     CRI_BRIDGE=hcri$$
+    CRI_NETWORK=hull-cri-$$
     CRI_SUBNET_PREFIX=10.188.$(($$ % 250))
     mkdir -p "$CTRD_DIR/net.d"
     cat >"$CTRD_DIR/net.d/10-hull-cri.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
-  "name": "hull-cri-$$",
+  "name": "$CRI_NETWORK",
   "plugins": [
     {
       "type": "bridge",
@@ -94,7 +95,7 @@ start_cri() {
     done
     rm -rf "$images"
     [ "$rc" = 0 ] || return 1
-    declare -p CRI_CGROUP_PARENT CRI_MADE_VAR_LIB_CNI CRI_STUBS CRI_BRIDGE CRI_SUBNET_PREFIX |
+    declare -p CRI_CGROUP_PARENT CRI_MADE_VAR_LIB_CNI CRI_STUBS CRI_BRIDGE CRI_NETWORK CRI_SUBNET_PREFIX |
         sed 's/^declare -- //' >"$CTRD_DIR/cri-env"
     cat "$CTRD_DIR/env" >>"$CTRD_DIR/cri-env"
     # The CRI plugin is ready (runtime and network) once the CNI config is loaded.
@@ -118,14 +119,19 @@ use_cri() {
     source "$CRI_ENV"
 }
 
-# stop_cri: removes every pod through the CRI (as the kubelet would), stops the daemon and its
-# shims (stop_containerd), then removes what the pods left on the host: the cgroup parent, the
-# bridge, libcni's cache if we made it.
+# stop_cri: removes every pod through the CRI (as the kubelet would); when that could not be done
+# (the daemon died, a call failed) deletes what hull still has, which kills the processes the
+# shims would orphan; stops the daemon and its shims (stop_containerd), then removes what the
+# pods left on the host: the cgroup parent, the bridge, libcni's cache if we made it.
 stop_cri() {
     [ -n "${CTRD_DIR:-}" ] || return 0
     if [ -n "${CTRD_PID:-}" ] && kill -0 "$CTRD_PID" 2>/dev/null; then
         cri_ remove-pods >/dev/null 2>&1 || true
     fi
+    local id hull=(timeout -k 5 60 "$HULL_BIN" --root "$CTRD_RUNC_ROOT/$CTRD_NS")
+    for id in $("${hull[@]}" list -q 2>/dev/null); do
+        "${hull[@]}" delete --force "$id" >/dev/null 2>&1 || true
+    done
     stop_containerd
     local dir
     if [ -n "${CRI_CGROUP_PARENT:-}" ]; then
@@ -136,7 +142,13 @@ stop_cri() {
         done
     fi
     [ -n "${CRI_BRIDGE:-}" ] && ip link del "$CRI_BRIDGE" 2>/dev/null
-    rmdir /run/containerd/runc/k8s.io /run/containerd/runc /run/containerd/s /run/containerd 2>/dev/null
+    # libcni's cached results of pods whose network was never torn down (the daemon died).
+    local result cached=/var/lib/cni/results
+    for result in "$cached/${CRI_NETWORK:-none}"-*-eth0; do
+        [ -e "$result" ] || continue
+        id=${result#"$cached/$CRI_NETWORK"-}
+        rm -f "$result" "$cached/cni-loopback-${id%-eth0}-lo"
+    done
     [ "${CRI_MADE_VAR_LIB_CNI:-0}" = 1 ] && find /var/lib/cni -depth -type d -empty -delete 2>/dev/null
     true
 }

@@ -128,3 +128,28 @@ PY
     assert_failed 'invalid configuration.*unified'
     assert_nothing_left "$ID"
 }
+
+@test "runc's words for a verb in the wrong state (start, pause, resume, exec, delete), hull's detail after; exec into a created container works" {
+    set_cmd 'sleep 100'
+    rt create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+    # runc execs into a created container: its init waits for start in namespaces that exist.
+    run rt exec "$ID" echo in-created
+    [ "$status" -eq 0 ]
+    [ "$output" = in-created ]
+    [ "$(state_field "$ID" status)" = created ]
+    rt start "$ID"
+    run rt start "$ID"
+    assert_failed 'cannot start an already running container'
+    run rt resume "$ID"
+    assert_failed 'container not paused'
+    run rt delete "$ID"
+    assert_failed "cannot delete container $ID that is not stopped: running"
+    rt kill "$ID" KILL
+    wait_for_status "$ID" stopped
+    run rt start "$ID"
+    assert_failed 'cannot start a container that has stopped'
+    run rt exec "$ID" true
+    assert_failed 'cannot exec in a stopped container'
+    run rt pause "$ID"
+    assert_failed 'container not running'
+}

@@ -179,7 +179,7 @@ TEST(CriuStdio, APipeIsItsOwnKeyAHostFileIsExternalAFileInsideIsCriusOwn) {
     ::close(fds[0]);
     ::close(fds[1]);
     // A pty slave: tty[RDEV:DEV], its master being outside the container.
-    const hull::terminal::Pty pty = hull::terminal::open_pty("/dev/ptmx", std::nullopt);
+    const hull::terminal::Pty pty = hull::terminal::open_pty("/dev/ptmx", std::nullopt, 0);
     const std::string tty = hull::criu::stdio_key(self, pty.slave.get(), hull::criu::mount_ids(self));
     EXPECT_EQ(tty.rfind("tty[", 0), 0u) << tty;
 }

@@ -47,6 +47,7 @@ status_of() { rt state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/
 mkdir -p "$g" "$state"
 cp -a "$work/base/rootfs" "$g/rootfs"
 for b in counter leave copy paused fg tmpfs tcp term; do mkdir -p "$g/$b"; done
+chmod 777 "$g/term"  # its process runs as uid 1000
 
 if out=$(criu check 2>&1); then
     pass "criu check passes in the guest ($(uname -r))"
@@ -176,6 +177,7 @@ ok_if "its terminal output reaches the new console socket (tick$before or later)
 last=$(grep -oE "tick[0-9]+" "$g/term-out2" | tail -1)
 ok_if "... counting on from the dump ($last >= tick$before)" test "${last#tick}" -ge "$before"
 ok_if "the restored process's stdout is a terminal" sh -c "$hull --root $state exec c9 readlink /proc/1/fd/1 | grep -q '^/dev/pts/'"
+ok_if "the restored terminal belongs to process.user.uid (1000), as at run" test "$(stat -L -c %u "/proc/$(pid_of c9)/fd/1")" = 1000
 rt delete -f c9 >/dev/null 2>&1
 
 # --- podman container checkpoint / restore with hull as its runtime (conmon, a local image)

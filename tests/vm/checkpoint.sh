@@ -40,10 +40,11 @@ tcp = ("sleep 100000 | nc -l -p 5000 >/data/received & "
        "sleep 1; (echo connected >/data/client; while [ ! -e /data/go ]; do sleep 0.2; done; echo after-restore) | nc 127.0.0.1 5000 & "
        "wait")
 
-def write(name, script, extra_mounts=(), terminal=False):
+def write(name, script, extra_mounts=(), terminal=False, uid=0):
     c = copy.deepcopy(base)
     c["process"]["args"] = ["/bin/sh", "-c", script]
     c["process"]["terminal"] = terminal
+    c["process"]["user"] = {"uid": uid, "gid": uid}
     os.makedirs(os.path.join(work, name))
     c["mounts"].append({"destination": "/data", "type": "bind", "source": guest + "/" + name,
                         "options": ["rbind", "rw"]})
@@ -57,7 +58,7 @@ write("copy", counter)        # leave's image restored under a new id, with its 
 write("tmpfs", "echo kept >/scratch/note; " + counter,
       [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "size=1m"]}])
 write("tcp", tcp)
-write("term", "i=0; while :; do echo tick$i; echo $i >>/data/log; i=$((i+1)); sleep 0.2; done", terminal=True)
+write("term", "i=0; while :; do echo tick$i; echo $i >>/data/log; i=$((i+1)); sleep 0.2; done", terminal=True, uid=1000)
 PY
 
 echo "# booting the checkpoint VM (qemu TCG, -smp 2)"
