@@ -49,7 +49,7 @@ run_bats "cgroup v2 lane: structure, freeze, kill, eBPF device filter, removal, 
 
 # Lane 3: a QEMU guest (TCG) with a pure cgroup v2 hierarchy and every controller; about 1-2 min
 # with boot. It counts as one failure, with the reason, when the VM cannot boot.
-run_bats "end-to-end: podman and containerd with hull as their runtime" tests/e2e/run.sh
+run_bats "end-to-end: podman, containerd and Kubernetes CRI (containerd's CRI plugin) with hull as their runtime" tests/e2e/run.sh
 run_bats "cgroup v2 VM lane (pure cgroup2, every controller, limits enforced)" tests/vm/cgroup-v2.sh
 # Lane 4: checkpoint/restore with criu in the same kind of guest (Debian's kernel, where criu check
 # passes; the workplace's kernel fails it). About 3-5 min with boot.

@@ -1,22 +1,43 @@
-#include <pwd.h>
-
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <string_view>
 
 #include "cli.hpp"
+#include "hull/syscall.hpp"
 
 namespace hull::cli {
 
 namespace {
 
-// Each lookup may read the passwd database: once per owner, not once per container.
+// The name of `uid` in the host's /etc/passwd, read directly as runc does (no NSS: hull is
+// linked statically); once per owner, not once per container.
 const std::string& owner_name(uid_t uid) {
     static std::map<uid_t, std::string> names;
     auto known = names.find(uid);
     if (known != names.end()) return known->second;
-    const passwd* entry = ::getpwuid(uid);
-    return names.emplace(uid, entry != nullptr ? std::string(entry->pw_name) : "#" + std::to_string(uid)).first->second;
+    std::string name = "#" + std::to_string(uid);
+    std::string passwd;
+    try {
+        passwd = sys::read_file("/etc/passwd");
+    } catch (const std::exception&) {
+        // No passwd file: the number stands for the name.
+    }
+    const std::string uid_field = ":" + std::to_string(uid) + ":";
+    for (size_t pos = 0; pos < passwd.size();) {
+        const size_t end = std::min(passwd.find('\n', pos), passwd.size());
+        const std::string_view line(passwd.data() + pos, end - pos);
+        // name:password:uid:...
+        const size_t first = line.find(':');
+        const size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
+        if (second != std::string_view::npos && line.compare(second, uid_field.size(), uid_field) == 0) {
+            name = std::string(line.substr(0, first));
+            break;
+        }
+        pos = end + 1;
+    }
+    return names.emplace(uid, std::move(name)).first->second;
 }
 
 void print_table(const std::vector<ContainerSummary>& containers) {

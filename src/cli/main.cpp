@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <iostream>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "oci/version.hpp"
 
 namespace {
+
+using namespace hull::cli;
 
 std::string version_text() {
     return std::string("hull version ") + HULL_VERSION + "\ncommit: " + HULL_COMMIT + "\nspec: " + oci::spec_version;
@@ -43,6 +46,32 @@ std::vector<char*> help_command_as_flag(int argc, char** argv, std::string& verb
     return args;
 }
 
+// Every verb with the names it answers to and the function that adds its subcommand.
+struct Command {
+    std::array<const char*, 2> names;
+    void (*add)(CLI::App&, Globals&, Action&);
+};
+constexpr std::array<Command, 16> commands{{
+    {{"create"}, add_create},          {{"start"}, add_start},     {{"state"}, add_state},
+    {{"kill"}, add_kill},              {{"delete"}, add_delete},   {{"run"}, add_run},
+    {{"list", "ls"}, add_list},        {{"spec"}, add_spec},       {{"features"}, add_features},
+    {{"exec"}, add_exec},              {{"pause", "resume"}, add_pause}, {{"ps"}, add_ps},
+    {{"update"}, add_update},          {{"events"}, add_events},   {{"checkpoint"}, add_checkpoint},
+    {{"restore"}, add_restore},
+}};
+
+// Only the verb called is built (a process per verb: building all sixteen with their options was
+// half of `state`'s instructions); without one, or with an unknown one, all are, for the help
+// and the usage error.
+void add_commands(CLI::App& app, Globals& globals, Action& action, const std::string& verb) {
+    for (const auto& command : commands) {
+        for (const char* name : command.names) {
+            if (name != nullptr && verb == name) return command.add(app, globals, action);
+        }
+    }
+    for (const auto& command : commands) command.add(app, globals, action);
+}
+
 bool is_command(const CLI::App& app, const std::string& verb) {
     for (const auto* command : app.get_subcommands({})) {
         if (command->check_name(verb)) return true;
@@ -72,26 +101,10 @@ int main(int argc, char** argv) {
     app.add_option("--rootless", globals.rootless, "ignored: hull tells rootless from its effective uid (accepted for runc compatibility)");
     app.set_version_flag("-v,--version", version_text(), "print the version");
 
-    Action action;
-    add_create(app, globals, action);
-    add_start(app, globals, action);
-    add_state(app, globals, action);
-    add_kill(app, globals, action);
-    add_delete(app, globals, action);
-    add_run(app, globals, action);
-    add_list(app, globals, action);
-    add_spec(app, globals, action);
-    add_features(app, globals, action);
-    add_exec(app, globals, action);
-    add_pause(app, globals, action);
-    add_ps(app, globals, action);
-    add_update(app, globals, action);
-    add_events(app, globals, action);
-    add_checkpoint(app, globals, action);
-    add_restore(app, globals, action);
-
     std::string verb;
     std::vector<char*> args = help_command_as_flag(argc, argv, verb);
+    Action action;
+    add_commands(app, globals, action, verb);
     if (!verb.empty() && !is_command(app, verb)) {
         std::cerr << "hull: No help topic for '" << verb << "': hull has no command \"" << verb << "\" (see hull --help)\n";
         return 3;
