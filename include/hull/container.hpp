@@ -65,6 +65,8 @@ struct ContainerSummary {
 };
 
 std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime);
+// One container's summary: what `state` prints.
+ContainerSummary container_summary(const RuntimeOptions& runtime, const std::string& id);
 
 }  // namespace hull
 

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "hull/container.hpp"
 #include "hull/log.hpp"
 
@@ -45,6 +47,11 @@ void add_update(CLI::App& app, Globals& globals, Action& action);
 void add_events(CLI::App& app, Globals& globals, Action& action);
 void add_checkpoint(CLI::App& app, Globals& globals, Action& action);
 void add_restore(CLI::App& app, Globals& globals, Action& action);
+
+// A container as runc's `state` and `list --format json` print it: runc's fields in runc's order
+// (ociVersion, id, pid, status, bundle, rootfs, created, annotations when any, owner), pid 0
+// once stopped. Callers match raw prefixes, so the order is part of the contract.
+nlohmann::ordered_json runc_state_json(const ContainerSummary& container, const std::string& owner);
 
 // The create flags shared by create and run.
 void add_create_flags(CLI::App& command, CreateOptions& options);

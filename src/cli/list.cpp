@@ -62,14 +62,7 @@ void print_table(const std::vector<ContainerSummary>& containers) {
 void print_json(const std::vector<ContainerSummary>& containers) {
     auto list = nlohmann::ordered_json::array();
     for (const auto& c : containers) {
-        list.push_back({{"ociVersion", c.state.ociVersion},
-                        {"id", c.state.id},
-                        {"pid", c.state.pid.value_or(0)},
-                        {"status", c.state.status},
-                        {"bundle", c.state.bundle},
-                        {"rootfs", c.rootfs},
-                        {"created", c.created},
-                        {"owner", owner_name(c.owner)}});
+        list.push_back(runc_state_json(c, owner_name(c.owner)));
     }
     std::cout << list.dump() << "\n";
 }

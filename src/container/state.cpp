@@ -9,6 +9,23 @@ oci::State container_state(const RuntimeOptions& runtime, const std::string& id)
     return container::Container::open(runtime, id).state();
 }
 
+namespace {
+
+ContainerSummary summarize(const container::Container& c) {
+    ContainerSummary summary;
+    summary.state = c.state();
+    summary.rootfs = c.record().rootfs;
+    summary.created = c.record().created;
+    summary.owner = c.record().owner;
+    return summary;
+}
+
+}  // namespace
+
+ContainerSummary container_summary(const RuntimeOptions& runtime, const std::string& id) {
+    return summarize(container::Container::open(runtime, id));
+}
+
 std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime) {
     std::vector<ContainerSummary> result;
     const StateStore store(runtime.root);
@@ -19,12 +36,7 @@ std::vector<ContainerSummary> list_containers(const RuntimeOptions& runtime) {
         try {
             auto c = container::Container::open(store, id);
             c.share_layout(layout);
-            ContainerSummary summary;
-            summary.state = c.state();
-            summary.rootfs = c.record().rootfs;
-            summary.created = c.record().created;
-            summary.owner = c.record().owner;
-            result.push_back(std::move(summary));
+            result.push_back(summarize(c));
         } catch (const Error& e) {
             log::debug("list: skipping ", id, ": ", e.what());
         }

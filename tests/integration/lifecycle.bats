@@ -89,6 +89,28 @@ assert list(by_id['$ID']) == ['ociVersion', 'id', 'pid', 'status', 'bundle', 'ro
     [[ "$(rt list --format json)" =~ ^\[\{\"ociVersion\":\"[^\"]+\",\"id\":\"$ID(-b)?\",\"pid\":[0-9]+,\"status\":\"(running|created)\",\"bundle\":\"$BUNDLE\",\"rootfs\":\" ]]
 }
 
+@test "state prints runc's object: runc's keys in runc's order, annotations when any, pid 0 once stopped" {
+    set_cmd 'sleep 100'
+    config 'annotations={"org.example.a":"b"}'
+    rt create --bundle "$BUNDLE" "$ID"
+    rt state "$ID" | python3 -c "
+import json, sys
+s = json.load(sys.stdin)
+# runc 1.1.5's state: these keys in this order; owner is empty (only list names it).
+assert list(s) == ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'annotations', 'owner'], s
+assert s['status'] == 'created' and s['pid'] > 0 and s['owner'] == '', s
+assert s['rootfs'] == '$BUNDLE/rootfs' and s['annotations'] == {'org.example.a': 'b'}, s
+assert s['created'].endswith('Z') and 'T' in s['created'], s"
+    rt list --format json | python3 -c "
+import json, sys
+c = json.load(sys.stdin)[0]
+assert list(c)[-2:] == ['annotations', 'owner'] and c['owner'] == 'root', c"
+    rt kill "$ID" KILL
+    wait_for_status "$ID" stopped
+    [ "$(state_field "$ID" pid)" = 0 ]
+    rt delete "$ID"
+}
+
 @test "list of many containers reports each one's own status and pid, as state does" {
     # Four of each status, interleaved in id order, each in a cgroup of its own.
     set_cmd 'sleep 100'
