@@ -210,7 +210,7 @@ StateStore::StateStore(std::string root) : root_(std::move(root)) {
 ContainerDir StateStore::reserve(const std::string& id) const {
     validate_container_id(id);
     if (::mkdirat(root_fd_.get(), id.c_str(), 0711) != 0) {
-        if (errno == EEXIST) throw Error("container \"" + id + "\" already exists", EEXIST);
+        if (errno == EEXIST) throw Error("container with given ID already exists: " + id, EEXIST);
         throw_errno("mkdir " + root_ + "/" + id);
     }
     const std::string path = root_ + "/" + id;

@@ -188,7 +188,7 @@ bad_json() {
 @test "id already exists" {
     rt create --bundle "$BUNDLE" "$ID"
     run --separate-stderr rt create --bundle "$BUNDLE" "$ID"
-    check_one_line "container \"$ID\" already exists"
+    check_one_line "container with given ID already exists: $ID"  # runc's words, then the id
     [ "$(state_field "$ID" status)" = created ]
     rt delete --force "$ID"
     assert_clean

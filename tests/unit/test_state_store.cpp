@@ -67,7 +67,7 @@ TEST_F(StateStoreTest, CreatesRootAndReservesIdsOnce) {
         store.reserve("c1");
         FAIL() << "second reserve succeeded";
     } catch (const hull::Error& e) {
-        EXPECT_EQ(std::string(e.what()), "container \"c1\" already exists");
+        EXPECT_EQ(std::string(e.what()), "container with given ID already exists: c1");
     }
 }
 
