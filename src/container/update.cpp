@@ -15,7 +15,8 @@ void update_container(const RuntimeOptions& runtime, const std::string& id, cons
     if (c.status() == container::Status::Stopped) throw Error("cannot update container \"" + id + "\": it is stopped");
     c.cgroup_for("update").update(resources);
     oci::Json config = c.dir().load_config();
-    config["linux"]["resources"] = oci::to_json(resources);
+    // Merged, as runc merges: a -r file with only some limits leaves the others recorded.
+    config["linux"]["resources"].merge_patch(oci::to_json(resources));
     c.dir().save_config(config);
     c.save();  // a record from before the config had its own file drops its copy
 }

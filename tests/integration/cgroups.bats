@@ -44,6 +44,27 @@ is_hybrid() { [ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ] && [ -d /sys/fs/cgroup
     [ "$(cat "/sys/fs/cgroup/cpu$CGROUP_PATH/cpu.shares")" = 512 ]
 }
 
+@test "update -r with some limits keeps the others: the recorded resources are merged, as runc merges them" {
+    is_hybrid || skip "the host is not a hybrid cgroup host"
+    config 'linux.resources.memory={"limit":67108864}' 'linux.resources.pids={"limit":42}'
+    set_cmd 'sleep 100'
+    rt create --bundle "$BUNDLE" "$ID"
+    echo '{"pids":{"limit":50}}' >"$TEST_DIR/r.json"
+    rt update -r "$TEST_DIR/r.json" "$ID"
+    rt update --cpu-share 256 "$ID"
+    [ "$(cat "/sys/fs/cgroup/pids$CGROUP_PATH/pids.max")" = 50 ]
+    [ "$(cat "/sys/fs/cgroup/cpu$CGROUP_PATH/cpu.shares")" = 256 ]
+    [ "$(cat "/sys/fs/cgroup/memory$CGROUP_PATH/memory.limit_in_bytes")" = 67108864 ]
+    runtime_is_runc && { rt delete --force "$ID"; return; }
+    # The record (what checkpoint/restore and later updates start from) keeps the memory limit.
+    python3 - "$ROOT/$ID/config.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["linux"]["resources"]
+assert r["memory"]["limit"] == 67108864 and r["pids"]["limit"] == 50 and r["cpu"]["shares"] == 256, r
+PY
+    rt delete --force "$ID"
+}
+
 @test "hybrid host with a tmpfs over the cgroup2 tree: cgroup2 is told by its magic, v1 limits work" {
     is_hybrid || skip "needs the hybrid layout"
     config 'linux.resources.memory={"limit":67108864}' 'process.args=["cat","/sys/fs/cgroup/memory/memory.limit_in_bytes"]'
