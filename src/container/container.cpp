@@ -74,10 +74,11 @@ Status Container::status() const {
             status_ = Status::Creating;
         } else if (!process_alive()) {
             status_ = Status::Stopped;
+        } else if (!record_.cgroup_path.empty() && cgroup().frozen()) {
+            // Before "created", as runc: a created container can be paused too.
+            status_ = Status::Paused;
         } else if (dir_.has_exec_fifo()) {
             status_ = Status::Created;
-        } else if (!record_.cgroup_path.empty() && cgroup().frozen()) {
-            status_ = Status::Paused;
         } else {
             status_ = Status::Running;
         }

@@ -10,7 +10,9 @@ void set_frozen(const RuntimeOptions& runtime, const std::string& id, bool freez
     const char* verb = freeze ? "pause" : "resume";
     const container::Status from = freeze ? container::Status::Running : container::Status::Paused;
     const auto c = container::Container::open(runtime, id);
-    if (c.status() != from) {
+    // runc pauses a created container as well (its process waits on the exec fifo, frozen).
+    const bool may = c.status() == from || (freeze && c.status() == container::Status::Created);
+    if (!may) {
         // runc's words first ("container not running", "container not paused"), then hull's.
         throw Error(std::string("container not ") + std::string(container::status_name(from)) + ": cannot " + verb +
                     " container \"" + id + "\": it is " + std::string(container::status_name(c.status())));

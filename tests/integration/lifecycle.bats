@@ -193,6 +193,20 @@ assert '$limit' == '' or config['linux']['resources']['pids']['limit'] == 77"
     assert_nothing_left "$ID"
 }
 
+@test "pause and resume of a created container, as runc: paused, then created again, and start still runs it" {
+    set_cmd 'echo started >/tmp/started; sleep 100'
+    rt create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+    rt pause "$ID"
+    [ "$(state_field "$ID" status)" = paused ]
+    grep -Eq 'FROZEN|1' <(cat /sys/fs/cgroup/freezer$CGROUP_PATH/freezer.state 2>/dev/null || cat /sys/fs/cgroup$CGROUP_PATH/cgroup.freeze)
+    rt resume "$ID"
+    [ "$(state_field "$ID" status)" = created ]
+    rt start "$ID"
+    [ "$(state_field "$ID" status)" = running ]
+    rt delete --force "$ID"
+    assert_nothing_left "$ID"
+}
+
 @test "an empty --root lists nothing" {
     run rt list -q
     [ "$status" -eq 0 ]
