@@ -151,7 +151,6 @@ const std::vector<Rule>& default_rules() {
         {true, 'c', 1, 8, rwm},    // random
         {true, 'c', 1, 9, rwm},    // urandom
         {true, 'c', 5, 0, rwm},    // tty
-        {true, 'c', 5, 1, rwm},    // console
         {true, 'c', 5, 2, rwm},    // ptmx
         {true, 'c', 136, any, rwm},  // pts
         {true, 'c', 10, 200, rwm},   // tun

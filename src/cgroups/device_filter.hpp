@@ -38,7 +38,9 @@ struct Rule {
 };
 
 // The devices every container may use (runc's list): mknod of any node, null, zero, full, random,
-// urandom, tty, console, ptmx, the pts range and tun.
+// urandom, tty, ptmx, the pts range and tun. Not the host's console (c 5:1): a container's
+// /dev/console is a bind of its own pty (in the pts range), and a node made with mknod must not
+// reach the host's.
 const std::vector<Rule>& default_rules();
 
 // linux.resources.devices, validated (type a/b/c, major/minor -1 or in the kernel's range; the
