@@ -32,7 +32,11 @@ int parse_signal(const std::string& text) {
         char* end = nullptr;
         const long value = std::strtol(text.c_str(), &end, 10);
         // 0 checks that the container's process is alive, as `kill -0` does.
-        if (*end != '\0' || value < 0 || value >= NSIG) throw Error("invalid signal \"" + text + "\"");
+        // runc passes any number to kill(2) and reports its EINVAL; hull checks first, in runc's words.
+        if (*end != '\0' || value < 0 || value >= NSIG) {
+            throw Error("unable to signal init: invalid argument (signal \"" + text + "\": signals are 0 to " +
+                        std::to_string(NSIG - 1) + ")");
+        }
         return static_cast<int>(value);
     }
     std::string name = text;
@@ -46,13 +50,13 @@ int parse_signal(const std::string& text) {
         const std::string rest = name.substr(5);
         int offset = 0;
         if (!rest.empty()) {
-            if ((rest[0] != '+' && rest[0] != '-') || rest.size() < 2) throw Error("invalid signal \"" + text + "\"");
+            if ((rest[0] != '+' && rest[0] != '-') || rest.size() < 2) throw Error("unknown signal \"" + text + "\"");
             offset = std::stoi(rest);
         }
         const int number = (from_min ? SIGRTMIN : SIGRTMAX) + offset;
         if (number >= SIGRTMIN && number <= SIGRTMAX) return number;
     }
-    throw Error("invalid signal \"" + text + "\"");
+    throw Error("unknown signal \"" + text + "\"");
 }
 
 

@@ -236,11 +236,15 @@ assert '$limit' == '' or config['linux']['resources']['pids']['limit'] == 77"
     [ "$(cat "$BUNDLE/rootfs/tmp/sig")" = term ]
 }
 
-@test "kill with an unknown signal name fails" {
+@test "kill with an unknown signal name or number fails in runc's words" {
     set_cmd 'sleep 100'
     rt run --detach --bundle "$BUNDLE" "$ID"
     run rt kill "$ID" NOSUCHSIG
-    assert_failed 'signal|NOSUCHSIG'
+    assert_failed 'unknown signal [\]?"NOSUCHSIG'
+    run rt kill "$ID" SIGRTMIN+40
+    assert_failed 'unknown signal [\]?"SIGRTMIN\+40'
+    run rt kill "$ID" 99
+    assert_failed 'unable to signal init: invalid argument'
     [ "$(state_field "$ID" status)" = running ]
 }
 
